@@ -1,0 +1,1 @@
+"""The archive: where a diagnosis is kept (layout), as which records (records), and how (pipeline)."""

@@ -1,0 +1,85 @@
+"""The log records of one diagnosis: one per check, one summary. Field names are a contract with
+the SLS index and dashboards in ``template.yml``; keep them in step."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from vpndiag.model.summary import DiagnosisSummary
+from vpndiag.store.logs import LogRecord
+
+TOPIC = "vpndiag"
+# SLS refuses records older than 7 days; an older diagnosis is logged at archive time instead, with
+# its real finish time kept in a field.
+_MAX_AGE = 6 * 24 * 3600
+
+
+def _iso(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else ""
+
+
+def record_time(summary: DiagnosisSummary, now: int) -> int:
+    stamp = summary.finish_time or summary.begin_time
+    seconds = int(stamp.timestamp()) if stamp else now
+    return seconds if now - _MAX_AGE <= seconds <= now + 300 else now
+
+
+def records_for(
+    summary: DiagnosisSummary, *, archive_key: str, request_id: str | None, now: int
+) -> list[LogRecord]:
+    at = record_time(summary, now)
+    common = {
+        "schema_version": summary.schema_version,
+        "diagnose_id": summary.diagnose_id,
+        "gateway_id": summary.gateway_id,
+        "connection_id": summary.resource_id,
+        "resource_type": summary.resource_type,
+        "region": summary.region,
+        "account_id": summary.account_id or "",
+        "begin_time": _iso(summary.begin_time),
+        "finish_time": _iso(summary.finish_time),
+    }
+    records = [
+        LogRecord(
+            time=at,
+            topic=TOPIC,
+            source=summary.gateway_id,
+            contents={
+                **common,
+                "record_type": "check",
+                "record_id": f"{summary.diagnose_id}/check/{index}",
+                "check": check.name,
+                "level": check.level,
+                "sentence": check.sentence,
+                "detail": json.dumps(check.detail.model_dump(mode="json"), sort_keys=True),
+                "raw_description": check.raw_description,
+                "parse_note": check.parse_note or "",
+            },
+        )
+        for index, check in enumerate(summary.checks)
+    ]
+    records.append(
+        LogRecord(
+            time=at,
+            topic=TOPIC,
+            source=summary.gateway_id,
+            contents={
+                **common,
+                "record_type": "summary",
+                "record_id": f"{summary.diagnose_id}/summary",
+                "level": summary.level,
+                "complete": "true" if summary.complete else "false",
+                "finished_count": str(summary.finished_count),
+                "total_count": str(summary.total_count),
+                "duration_seconds": ""
+                if summary.duration_seconds is None
+                else f"{summary.duration_seconds:g}",
+                "level_counts": json.dumps(summary.level_counts, sort_keys=True),
+                "findings": str(sum(1 for c in summary.checks if c.level != "normal")),
+                "archive_key": archive_key,
+                "request_id": request_id or "",
+            },
+        )
+    )
+    return records

@@ -1,0 +1,145 @@
+"""The ``vpndiag`` command: run handlers locally, normalise responses, serve the emulator.
+
+Subcommands import what they need when they run, so ``vpndiag normalize`` stays quick.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from vpndiag.errors import VpndiagError
+
+EXIT_BAD_INPUT = 2
+
+
+def _fail(message: str, code: int = EXIT_BAD_INPUT) -> int:
+    print(f"vpndiag: {message}", file=sys.stderr)
+    return code
+
+
+def load_function(name: str, functions_dir: Path) -> ModuleType:
+    """Import ``functions/<name>/index.py`` the way FC would, by file and not by package."""
+    path = functions_dir / name / "index.py"
+    if not path.is_file():
+        known = sorted(p.name for p in functions_dir.iterdir() if (p / "index.py").is_file())
+        raise VpndiagError(f"no function {name!r} in {functions_dir} (known: {', '.join(known)})")
+    spec = importlib.util.spec_from_file_location(f"vpndiag_function_{name}", path)
+    if spec is None or spec.loader is None:
+        raise VpndiagError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def invoke_handler(module: ModuleType, event: bytes, *, name: str, timeout: int = 60) -> Any:
+    """Call a function module's initializer and handler with a local FC-like context."""
+    from vpndiag.local_context import LocalContext
+
+    context = LocalContext.for_function(name, timeout=timeout)
+    initializer: Callable[[Any], None] | None = getattr(module, "initializer", None)
+    if initializer is not None and getattr(module, "_app", None) is None:
+        initializer(context)
+    return module.handler(event, context)
+
+
+def _read_input(source: str) -> bytes:
+    if source == "-":
+        return sys.stdin.buffer.read()
+    return Path(source).read_bytes()
+
+
+def cmd_invoke(args: argparse.Namespace) -> int:
+    try:
+        event = _read_input(args.event)
+    except OSError as exc:
+        return _fail(f"cannot read event {args.event}: {exc.strerror}")
+    try:
+        module = load_function(args.function, Path(args.functions_dir))
+        output = invoke_handler(module, event, name=args.function, timeout=args.timeout)
+    except VpndiagError as exc:
+        return _fail(f"{type(exc).__name__}: {exc}", 1)
+    print(output if isinstance(output, str) else json.dumps(output, indent=2))
+    return 0
+
+
+def cmd_normalize(args: argparse.Namespace) -> int:
+    from vpndiag.model.response import parse_result
+    from vpndiag.normalize import normalize
+
+    try:
+        body = _read_input(args.file)
+    except OSError as exc:
+        return _fail(f"cannot read {args.file}: {exc.strerror}")
+    try:
+        summary = normalize(parse_result(body), region=args.region, account_id=args.account_id)
+    except VpndiagError as exc:
+        return _fail(str(exc))
+    print(json.dumps(summary.model_dump(mode="json"), indent=2, ensure_ascii=False))
+    return 0
+
+
+def cmd_emulator(args: argparse.Namespace) -> int:
+    from vpndiag_emulator.__main__ import serve_forever
+
+    argv = ["--host", args.host, "--port", str(args.port)]
+    for pair in args.access_key or ():
+        argv += ["--access-key", pair]
+    return serve_forever(argv)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from vpndiag.demo import run_demo
+
+    return run_demo(Path(args.events), Path(args.var), Path(args.functions_dir))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vpndiag", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    invoke = sub.add_parser("invoke", help="run a function's handler in-process on an event file")
+    invoke.add_argument("function", help="function name, a folder under --functions-dir")
+    invoke.add_argument("--event", required=True, help="event file, or - for stdin")
+    invoke.add_argument("--functions-dir", default="functions")
+    invoke.add_argument(
+        "--timeout", type=int, default=60, help="the context's function timeout (s)"
+    )
+    invoke.set_defaults(run=cmd_invoke)
+
+    norm = sub.add_parser(
+        "normalize", help="print the summary of a GetVpnGatewayDiagnoseResult body"
+    )
+    norm.add_argument("file", help="response body file, or - for stdin")
+    norm.add_argument("--region", default="cn-hangzhou")
+    norm.add_argument("--account-id", default=None)
+    norm.set_defaults(run=cmd_normalize)
+
+    emu = sub.add_parser("emulator", help="serve the cloud emulator on loopback")
+    emu.add_argument("--host", default="127.0.0.1")
+    emu.add_argument("--port", type=int, default=0)
+    emu.add_argument("--access-key", action="append", metavar="ID:SECRET")
+    emu.set_defaults(run=cmd_emulator)
+
+    demo = sub.add_parser("demo", help="emulated estate + sample events -> archive (make run)")
+    demo.add_argument("--events", default="events")
+    demo.add_argument("--var", default="var")
+    demo.add_argument("--functions-dir", default="functions")
+    demo.set_defaults(run=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    result: int = args.run(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

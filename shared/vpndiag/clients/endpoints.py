@@ -1,0 +1,56 @@
+"""Where each service is reached: public, VPC-internal, or an explicit override from configuration.
+
+Endpoints come only from configuration, never from an event, and must be HTTPS unless they (or the
+configured proxy) are on loopback: no input can steer a signed request elsewhere.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import urlsplit
+
+from vpndiag import identifiers
+from vpndiag.errors import ConfigError
+
+Network = Literal["public", "vpc"]
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_url(setting: str, url: str, *, proxy: str | None = None) -> str:
+    """Validate a configured base URL: scheme, host, and HTTPS unless loopback is involved."""
+    parts = urlsplit(url.replace("{region}", "cn-hangzhou"))
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ConfigError(setting, f"{url!r} is not an http(s) URL with a host")
+    if parts.query or parts.fragment or parts.username:
+        raise ConfigError(setting, "must not carry a query, fragment or user info")
+    via_loopback = is_loopback(parts.hostname) or (
+        proxy is not None and is_loopback(urlsplit(proxy).hostname or "")
+    )
+    if parts.scheme == "http" and not via_loopback:
+        raise ConfigError(setting, "must use https unless it (or the proxy) is on loopback")
+    return url.rstrip("/")
+
+
+@dataclass(frozen=True)
+class VpcEndpoints:
+    """The VPC API's endpoint for a region."""
+
+    network: Network = "public"
+    override: str | None = None
+
+    def url(self, region: str) -> str:
+        identifiers.region(region)
+        if self.override:
+            return self.override.replace("{region}", region)
+        prefix = "vpc-vpc" if self.network == "vpc" else "vpc"
+        return f"https://{prefix}.{region}.aliyuncs.com"

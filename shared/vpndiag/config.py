@@ -1,0 +1,88 @@
+"""The one validated configuration of an instance, read from the environment once.
+
+Every setting is an environment variable (FC passes configuration that way); a missing or invalid one
+raises ``ConfigError`` naming the variable. Defaults are the embedded local ones: a filesystem object
+store and a SQLite log store under ``var/``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from vpndiag.clients.endpoints import check_url
+from vpndiag.errors import ConfigError
+
+PREFIX = "VPNDIAG_"
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    object_store: str = Field(
+        "file:var/archive", description="file:<dir> or oss://<bucket>/<prefix>"
+    )
+    log_store: str = Field(
+        "sqlite:var/vpndiag.sqlite3", description="sqlite:<path> or sls://<project>/<logstore>"
+    )
+    vpc_endpoint: str | None = Field(
+        None, description="base URL overriding the regional endpoint; may hold {region}"
+    )
+    network: Literal["public", "vpc"] = "public"
+    signature: Literal["v3", "v1"] = "v3"
+    http_proxy: str | None = Field(
+        None, description="proxy for every cloud call (local runs against the emulator)"
+    )
+    http_timeout: float = Field(10.0, gt=0, le=300)
+    max_attempts: int = Field(4, ge=1, le=10)
+    poll_interval: float = Field(2.0, gt=0, le=60)
+    write_reserve: float = Field(3.0, ge=0, le=300, description="seconds kept back for the writes")
+    default_timeout: float = Field(
+        60.0, gt=0, le=86400, description="used when the context has none"
+    )
+    account_id: str | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("object_store")
+    @classmethod
+    def _object_store(cls, value: str) -> str:
+        if not value.startswith(("file:", "oss://")):
+            raise ValueError("must start with file: or oss://")
+        return value
+
+    @field_validator("log_store")
+    @classmethod
+    def _log_store(cls, value: str) -> str:
+        if not value.startswith(("sqlite:", "sls://")):
+            raise ValueError("must start with sqlite: or sls://")
+        return value
+
+    @field_validator("http_proxy")
+    @classmethod
+    def _proxy(cls, value: str | None) -> str | None:
+        return check_url("VPNDIAG_HTTP_PROXY", value) if value else None
+
+
+def env_name(field: str) -> str:
+    return PREFIX + field.upper()
+
+
+def load(environ: Mapping[str, str], **overrides: object) -> Settings:
+    """Build settings from ``VPNDIAG_*`` variables; ``overrides`` win (explicit configuration)."""
+    known = {env_name(name): name for name in Settings.model_fields}
+    unknown = sorted(k for k in environ if k.startswith(PREFIX) and k not in known)
+    if unknown:
+        raise ConfigError(unknown[0], f"is not a setting; known: {', '.join(sorted(known))}")
+    values: dict[str, object] = {known[k]: v for k, v in environ.items() if k in known and v != ""}
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        settings = Settings.model_validate(values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "settings"
+        raise ConfigError(env_name(field), first["msg"]) from None
+    if settings.vpc_endpoint:
+        check_url(env_name("vpc_endpoint"), settings.vpc_endpoint, proxy=settings.http_proxy)
+    return settings

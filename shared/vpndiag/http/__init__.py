@@ -1,0 +1,1 @@
+"""The one HTTP layer every cloud client shares: session, deadline, retry policy."""

@@ -1,0 +1,1 @@
+"""Request signers, one module per scheme; each reproduces its vendor's published vectors."""
