@@ -23,13 +23,25 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# The deployable code must run on FC's python3.10: vermin checks every construct it uses, and the
-# suite runs again under a real 3.10 / 3.12 interpreter when the machine has one.
+# The deployable code must run on FC's python3.10 and python3.12: vermin checks every construct it
+# uses, and the unit suite runs again under each real interpreter the machine has (pyenv's here).
+COMPAT_PYTHONS := $(foreach v,3.10 3.12,$(firstword $(wildcard $(HOME)/.pyenv/versions/$(v).*/bin/python$(v)) $(wildcard /usr/bin/python$(v))))
+TEST_TOOLS := $(shell sed -n 's/^ *"\(\(pytest\|responses\|hypothesis\)==[^"]*\)",/\1/p' pyproject.toml)
+
 compat: $(STAMP)
 	$(BIN)/vermin --no-tips --violations --target=3.10- shared/vpndiag functions
+	@for py in $(COMPAT_PYTHONS); do \
+	  v=$$($$py -c 'import sys; print("%d.%d" % sys.version_info[:2])'); env=.venv-py$$v; \
+	  echo "unit tests under Python $$v ($$py)"; \
+	  if [ ! -f $$env/.installed ] || [ pyproject.toml -nt $$env/.installed ]; then \
+	    $$py -m venv $$env && $$env/bin/pip install --quiet --disable-pip-version-check -e . $(TEST_TOOLS) && touch $$env/.installed || exit 1; \
+	  fi; \
+	  $$env/bin/python -m pytest tests/unit -q -p no:cacheprovider || exit 1; \
+	done
+	@[ -n "$(COMPAT_PYTHONS)" ] || echo "no python3.10/3.12 interpreter on this machine: vermin only"
 
 test: lint typecheck compat
 	$(BIN)/pytest
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) .venv-py3.* var

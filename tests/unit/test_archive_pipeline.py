@@ -1,0 +1,211 @@
+"""The archive pipeline on the embedded stores: polling, identity checks, exactly-once writes."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import EVENTS
+from vpndiag.archive.pipeline import ArchivePipeline
+from vpndiag.errors import ArchiveConflict, DiagnosisPending, ResponseError
+from vpndiag.events import DiagnosisRequest
+from vpndiag.http.deadline import Deadline
+from vpndiag.store.logs import LogRecord, SqliteLogStore
+from vpndiag.store.objects import FilesystemObjectStore, PutOutcome
+
+SEED = json.loads((EVENTS / "responses" / "finished-seed.json").read_bytes())
+REQUEST = DiagnosisRequest(
+    region="cn-hangzhou", correlation_id="c-1", diagnose_id="vpndgn-uf6sgneym02lxyuv4****"
+)
+
+
+class ScriptedSource:
+    """Answers GetVpnGatewayDiagnoseResult from a list of bodies, repeating the last."""
+
+    def __init__(self, *bodies: dict[str, Any]) -> None:
+        self.bodies = list(bodies)
+        self.calls = 0
+
+    def get_diagnose_result(self, region: str, **_: Any) -> dict[str, Any]:
+        self.calls += 1
+        body = self.bodies[min(self.calls, len(self.bodies)) - 1]
+        return {**copy.deepcopy(body), "RequestId": f"REQ-{self.calls}"}
+
+
+class Crash(Exception):
+    """Stands for the process dying between two writes."""
+
+
+class Crashes:
+    """Counts writes across both stores and dies before the write numbered ``at`` (0-based)."""
+
+    def __init__(self, at: int) -> None:
+        self.at, self.writes = at, 0
+
+    def tick(self) -> bool:
+        """True when this write is the one that dies."""
+        dies = self.writes == self.at
+        self.writes += 1
+        return dies
+
+
+class CrashingObjects:
+    def __init__(self, inner: FilesystemObjectStore, crashes: Crashes) -> None:
+        self.inner, self.crashes = inner, crashes
+
+    def put_if_absent(
+        self, key: str, body: bytes, *, content_type: str, metadata: Mapping[str, str] | None = None
+    ) -> PutOutcome:
+        if self.crashes.tick():
+            raise Crash
+        return self.inner.put_if_absent(key, body, content_type=content_type, metadata=metadata)
+
+    def get(self, key: str) -> bytes | None:
+        return self.inner.get(key)
+
+    def exists(self, key: str) -> bool:
+        return self.inner.exists(key)
+
+    def list(self, prefix: str) -> Iterator[str]:
+        return self.inner.list(prefix)
+
+    def location(self, key: str) -> str:
+        return self.inner.location(key)
+
+
+class CrashingLogs:
+    def __init__(self, inner: SqliteLogStore, crashes: Crashes) -> None:
+        self.inner, self.crashes = inner, crashes
+
+    def put(self, records: Sequence[LogRecord]) -> None:
+        if self.crashes.tick():
+            # A crash can cut a batch in half: the first record lands, then the process dies.
+            self.inner.put(records[:1])
+            raise Crash
+        self.inner.put(records)
+
+    def record_ids(self, diagnose_id: str, since: int) -> set[str]:
+        return self.inner.record_ids(diagnose_id, since)
+
+    def location(self) -> str:
+        return self.inner.location()
+
+
+def _pipeline(tmp: Path, source: ScriptedSource, **kwargs: Any) -> ArchivePipeline:
+    return ArchivePipeline(
+        source=source,
+        objects=FilesystemObjectStore(tmp / "archive"),
+        logs=SqliteLogStore(tmp / "logs.db"),
+        sleep=lambda _: None,
+        **kwargs,
+    )
+
+
+def _state(tmp: Path) -> tuple[dict[str, bytes], list[str]]:
+    objects = {
+        p.relative_to(tmp / "archive").as_posix(): p.read_bytes()
+        for p in sorted((tmp / "archive").rglob("*"))
+        if p.is_file()
+    }
+    records = sorted(r["record_id"] for r in SqliteLogStore(tmp / "logs.db").rows())
+    return objects, records
+
+
+def test_archives_raw_summary_and_one_record_per_check_plus_summary(tmp_path: Path) -> None:
+    """A finished diagnosis lands as two objects and len(checks) + 1 records."""
+    result = _pipeline(tmp_path, ScriptedSource(SEED)).archive(REQUEST, Deadline.after(30))
+    assert result.status == "archived"
+    assert result.keys.raw.startswith(
+        "diagnoses/region=cn-hangzhou/gateway=vpn-uf6fzwp0ck3frwtbk****/date=2022-12-15/"
+    )
+    objects, records = _state(tmp_path)
+    assert set(objects) >= {result.keys.raw, result.keys.summary, result.keys.logged}
+    assert records == sorted([f"{REQUEST.diagnose_id}/check/0", f"{REQUEST.diagnose_id}/summary"])
+
+
+def test_raw_object_keeps_everything_but_the_per_call_request_id(tmp_path: Path) -> None:
+    """The raw archive is the body as received minus RequestId, which differs on every read."""
+    result = _pipeline(tmp_path, ScriptedSource(SEED)).archive(REQUEST, Deadline.after(30))
+    raw = json.loads((tmp_path / "archive" / result.keys.raw).read_bytes())
+    assert raw == {k: v for k, v in SEED.items() if k != "RequestId"}
+
+
+def test_replay_writes_nothing_and_changes_no_byte(tmp_path: Path) -> None:
+    """The same request again reports 'replayed' and leaves the state as it was."""
+    pipeline = _pipeline(tmp_path, ScriptedSource(SEED))
+    pipeline.archive(REQUEST, Deadline.after(30))
+    before = _state(tmp_path)
+    again = pipeline.archive(REQUEST, Deadline.after(30))
+    assert (again.status, again.objects_created, again.records_written) == ("replayed", 0, 0)
+    assert _state(tmp_path) == before
+
+
+def test_polls_while_the_diagnosis_runs(tmp_path: Path) -> None:
+    """An in-progress answer is polled again until the diagnosis completes."""
+    running = {**SEED, "FinishedCount": 3, "FinishTime": ""}
+    source = ScriptedSource(running, running, SEED)
+    assert _pipeline(tmp_path, source).archive(REQUEST, Deadline.after(30)).status == "archived"
+    assert source.calls == 3
+
+
+def test_gives_back_a_pending_error_when_time_runs_short(tmp_path: Path) -> None:
+    """Without time for another poll, a retryable DiagnosisPending is raised and nothing written."""
+    running = {**SEED, "FinishedCount": 3, "FinishTime": ""}
+    pipeline = _pipeline(tmp_path, ScriptedSource(running), poll_interval=2, write_reserve=3)
+    with pytest.raises(DiagnosisPending) as caught:
+        pipeline.archive(REQUEST, Deadline.after(4))
+    assert caught.value.retryable
+    assert _state(tmp_path) == ({}, [])
+
+
+def test_answer_about_another_diagnosis_is_refused(tmp_path: Path) -> None:
+    """A response for a different diagnosis id is never archived under this request."""
+    other = {**SEED, "DiagnoseId": "vpndgn-someotherid"}
+    with pytest.raises(ResponseError, match="vpndgn-someotherid"):
+        _pipeline(tmp_path, ScriptedSource(other)).archive(REQUEST, Deadline.after(30))
+    assert _state(tmp_path) == ({}, [])
+
+
+def test_changed_content_for_an_archived_diagnosis_is_a_conflict(tmp_path: Path) -> None:
+    """If the service later returns different content, the archive is kept and the error raised."""
+    _pipeline(tmp_path, ScriptedSource(SEED)).archive(REQUEST, Deadline.after(30))
+    before = _state(tmp_path)
+    changed = {**SEED, "FinishTime": "2022-12-15T05:29:09Z"}
+    with pytest.raises(ArchiveConflict):
+        _pipeline(tmp_path, ScriptedSource(changed)).archive(REQUEST, Deadline.after(30))
+    assert _state(tmp_path) == before
+
+
+def _clean_state(tmp_path: Path) -> tuple[dict[str, bytes], list[str]]:
+    clean = tmp_path / "clean"
+    _pipeline(clean, ScriptedSource(SEED)).archive(REQUEST, Deadline.after(30))
+    return _state(clean)
+
+
+@pytest.mark.parametrize("crash_at", range(6))
+def test_a_crash_before_any_write_then_a_retry_equals_a_clean_run(
+    tmp_path: Path, crash_at: int
+) -> None:
+    """Stopping before write N (raw, summary, pending, records, marker) and retrying loses and
+    duplicates nothing: same objects, same bytes, same records as an uninterrupted run."""
+    expected = _clean_state(tmp_path)
+    run = tmp_path / "run"
+    objects, logs = FilesystemObjectStore(run / "archive"), SqliteLogStore(run / "logs.db")
+    crashes = Crashes(crash_at)
+    pipeline = ArchivePipeline(
+        source=ScriptedSource(SEED),
+        objects=CrashingObjects(objects, crashes),
+        logs=CrashingLogs(logs, crashes),
+    )
+    try:
+        pipeline.archive(REQUEST, Deadline.after(30))
+    except Crash:
+        pass
+    retry = ArchivePipeline(source=ScriptedSource(SEED), objects=objects, logs=logs)
+    retry.archive(REQUEST, Deadline.after(30))
+    assert _state(run) == expected
