@@ -15,7 +15,7 @@ from vpndiag.events import parse_event
 from vpndiag.http.deadline import Deadline
 from vpndiag.http.retry import RetryPolicy
 from vpndiag.http.session import new_session
-from vpndiag.store.factory import open_log_store, open_object_store
+from vpndiag.store.factory import Wiring, open_log_store, open_object_store
 
 log = logging.getLogger("vpndiag")
 
@@ -32,16 +32,29 @@ class ArchiveApp:
         self._environ = environ
         self._explicit = explicit_credentials
         self._credentials: credentials.Credentials | None = None
+        self._deadline = Deadline.after(settings.default_timeout)
+        session = new_session(proxy=settings.http_proxy)
+        retry = RetryPolicy(attempts=settings.max_attempts)
         self.vpc = VpcClient(
-            session=new_session(proxy=settings.http_proxy),
+            session=session,
             credentials=self._current_credentials,
             endpoints=VpcEndpoints(settings.network, settings.vpc_endpoint),
-            retry=RetryPolicy(attempts=settings.max_attempts),
+            retry=retry,
             signature=settings.signature,
             timeout=settings.http_timeout,
         )
-        self.objects, prefix = open_object_store(settings.object_store)
-        self.logs = open_log_store(settings.log_store)
+
+        def wiring() -> Wiring:
+            return Wiring(
+                session=session,
+                credentials=self._current_credentials,
+                retry=retry,
+                deadline=lambda: self._deadline,
+                function_region=environ.get("ALIBABA_CLOUD_REGION") or environ.get("FC_REGION"),
+            )
+
+        self.objects, prefix = open_object_store(settings, wiring)
+        self.logs = open_log_store(settings, wiring)
         self.pipeline = ArchivePipeline(
             source=self.vpc,
             objects=self.objects,
@@ -69,7 +82,7 @@ class ArchiveApp:
         self._credentials = credentials.resolve(
             explicit=self._explicit, context=context, environ=self._environ
         )
-        deadline = Deadline.for_invocation(
+        deadline = self._deadline = Deadline.for_invocation(
             context, default_timeout=self.settings.default_timeout, reserve=1.0
         )
         invocation_id = str(getattr(context, "request_id", "") or "local")

@@ -86,7 +86,7 @@ def cmd_normalize(args: argparse.Namespace) -> int:
 
 
 def cmd_emulator(args: argparse.Namespace) -> int:
-    from vpndiag_emulator.__main__ import serve_forever
+    from vpndiag_emulator.cli import serve_forever
 
     argv = ["--host", args.host, "--port", str(args.port)]
     for pair in args.access_key or ():

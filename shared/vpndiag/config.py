@@ -30,6 +30,16 @@ class Settings(BaseModel):
     vpc_endpoint: str | None = Field(
         None, description="base URL overriding the regional endpoint; may hold {region}"
     )
+    oss_endpoint: str | None = Field(
+        None, description="base URL overriding OSS; may hold {bucket} and {region}"
+    )
+    sls_endpoint: str | None = Field(
+        None, description="base URL overriding SLS; may hold {project} and {region}"
+    )
+    storage_region: str | None = Field(
+        None, description="region of the bucket and log project (default: the function's)"
+    )
+    sls_signature: Literal["v1", "v4"] = "v1"
     network: Literal["public", "vpc"] = "public"
     signature: Literal["v3", "v1"] = "v3"
     http_proxy: str | None = Field(

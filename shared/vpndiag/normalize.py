@@ -108,11 +108,23 @@ def _is_set(value: JsonValue) -> bool:
     return bool(value)
 
 
+def _difference(item: JsonValue) -> str:
+    # The shape of a difference is undocumented; a {name, local, peer}-like entry reads best as
+    # "name local vs peer", anything else is shown as it came.
+    if isinstance(item, dict):
+        name = item.get("name") or item.get("key")
+        local = item.get("local", item.get("localValue"))
+        peer = item.get("peer", item.get("remote", item.get("peerValue")))
+        if isinstance(name, str) and local is not None and peer is not None:
+            return f"{name} {_brief(local)} vs peer {_brief(peer)}"
+    return _brief(item)
+
+
 def _differences(value: JsonValue) -> str:
     if isinstance(value, dict):
         return _brief(", ".join(value))
     if isinstance(value, list):
-        return _brief(", ".join(_brief(item) for item in value))
+        return _brief(", ".join(_difference(item) for item in value))
     return _brief(value)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 from collections.abc import Iterator, Mapping, Sequence
@@ -9,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from tests.conftest import EVENTS
+
 from vpndiag.archive.pipeline import ArchivePipeline
 from vpndiag.errors import ArchiveConflict, DiagnosisPending, ResponseError
 from vpndiag.events import DiagnosisRequest
@@ -202,10 +203,8 @@ def test_a_crash_before_any_write_then_a_retry_equals_a_clean_run(
         objects=CrashingObjects(objects, crashes),
         logs=CrashingLogs(logs, crashes),
     )
-    try:
+    with contextlib.suppress(Crash):
         pipeline.archive(REQUEST, Deadline.after(30))
-    except Crash:
-        pass
     retry = ArchivePipeline(source=ScriptedSource(SEED), objects=objects, logs=logs)
     retry.archive(REQUEST, Deadline.after(30))
     assert _state(run) == expected

@@ -41,7 +41,12 @@ def test_invalid_settings_name_the_variable(environ: dict[str, str], named: str)
 
 @pytest.mark.parametrize(
     "url",
-    ["http://vpc.cn-hangzhou.aliyuncs.com", "ftp://127.0.0.1", "https://user@x.com", "https://x.com/?a=1"],
+    [
+        "http://vpc.cn-hangzhou.aliyuncs.com",
+        "ftp://127.0.0.1",
+        "https://user@x.com",
+        "https://x.com/?a=1",
+    ],
 )
 def test_endpoints_must_be_https_unless_loopback(url: str) -> None:
     """Plain http to a remote host, other schemes, user info and queries are refused."""

@@ -43,7 +43,9 @@ def test_empty_context_credentials_fall_through() -> None:
         credentials=SimpleNamespace(access_key_id="", access_key_secret="", security_token="")
     )
     environ = {"ALIBABA_CLOUD_ACCESS_KEY_ID": "id", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": SECRET}
-    assert credentials.resolve(explicit=None, context=context, environ=environ).access_key_id == "id"
+    assert (
+        credentials.resolve(explicit=None, context=context, environ=environ).access_key_id == "id"
+    )
 
 
 def test_explicit_configuration_wins() -> None:

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-
 from tests.conftest import EVENTS
+
 from vpndiag.errors import EventError
 from vpndiag.events import parse_event
 
@@ -115,7 +115,13 @@ def test_unrecognised_shapes_name_what_was_received(payload: bytes, named: str) 
 
 @pytest.mark.parametrize(
     "bad",
-    ["../../etc", "vpndgn-abc/../x", "vpndgn-ab\r\nX-Evil: 1", "vpndgn-" + "a" * 200, "VPNDGN-ABCD"],
+    [
+        "../../etc",
+        "vpndgn-abc/../x",
+        "vpndgn-ab\r\nX-Evil: 1",
+        "vpndgn-" + "a" * 200,
+        "VPNDGN-ABCD",
+    ],
 )
 def test_hostile_identifiers_are_refused(bad: str) -> None:
     """Traversal, header injection, oversized and wrong-case ids never reach a request."""

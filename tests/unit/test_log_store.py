@@ -29,7 +29,9 @@ def test_each_record_is_a_row_queryable_with_sql(tmp_path: Path) -> None:
     store = SqliteLogStore(tmp_path / "logs.sqlite3")
     store.put([_record("vpndgn-a", 0), _record("vpndgn-a", 1)])
     with sqlite3.connect(tmp_path / "logs.sqlite3") as db:
-        rows = db.execute("SELECT check_name, level FROM records WHERE connection_id = 'vco-abcd1234'")
+        rows = db.execute(
+            "SELECT check_name, level FROM records WHERE connection_id = 'vco-abcd1234'"
+        )
         assert rows.fetchall() == [("VpnIPsecQuota", "warning")] * 2
 
 

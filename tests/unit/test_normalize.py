@@ -436,3 +436,13 @@ def test_summary_does_not_share_extra_dicts_with_the_response() -> None:
     result.model_extra["DiagnoseVersion"] = "changed"
 
     assert summary.extra["DiagnoseVersion"] == "v2"
+
+
+def test_named_differences_read_as_local_versus_peer() -> None:
+    """A {name, local, peer} difference reads "name local vs peer", not as JSON."""
+    text = _one_sentence(
+        "VcoConfigConsistency",
+        {"vcoDiffConf": [{"name": "IkeConfig.IkeAuthAlg", "local": "sha1", "peer": "sha256"}]},
+        "error",
+    )
+    assert text == "configuration differs from the peer: IkeConfig.IkeAuthAlg sha1 vs peer sha256"

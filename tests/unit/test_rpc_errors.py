@@ -11,7 +11,9 @@ from vpndiag.clients.rpc_errors import from_response
 
 
 def _body(code: str, message: str = "msg", request_id: str = "RID-1") -> bytes:
-    return json.dumps({"RequestId": request_id, "HostId": "h", "Code": code, "Message": message}).encode()
+    return json.dumps(
+        {"RequestId": request_id, "HostId": "h", "Code": code, "Message": message}
+    ).encode()
 
 
 # The seed's table for GetVpnGatewayDiagnoseResult, plus the transport-level codes.
@@ -44,7 +46,12 @@ def test_codes_map_to_types_and_retry_decisions(
     error = from_response("vpc", status, _body(code), {})
     assert type(error) is cls
     assert error.retryable is retryable
-    assert (error.code, error.status, error.request_id, error.message) == (code, status, "RID-1", "msg")
+    assert (error.code, error.status, error.request_id, error.message) == (
+        code,
+        status,
+        "RID-1",
+        "msg",
+    )
 
 
 def test_lowercase_keys_are_understood() -> None:

@@ -15,7 +15,10 @@ V3_HEADERS = {
     "x-acs-signature-nonce": "3156853299f313e23d1673dc12e1703d",
     "x-acs-content-sha256": acs3.EMPTY_SHA256,
 }
-V3_QUERY = {"ImageId": "win2019_1809_x64_dtc_zh-cn_40G_alibase_20230811.vhd", "RegionId": "cn-shanghai"}
+V3_QUERY = {
+    "ImageId": "win2019_1809_x64_dtc_zh-cn_40G_alibase_20230811.vhd",
+    "RegionId": "cn-shanghai",
+}
 
 
 def test_percent_encoding_keeps_only_unreserved() -> None:
@@ -29,7 +32,10 @@ def test_v3_canonical_request_hash_matches_vector() -> None:
     assert hashlib.sha256(request.encode()).hexdigest() == (
         "7ea06492da5221eba5297e897ce16e55f964061054b7695beedaac1145b1e259"
     )
-    assert signed == "host;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-signature-nonce;x-acs-version"
+    assert (
+        signed
+        == "host;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-signature-nonce;x-acs-version"
+    )
 
 
 def test_v3_authorization_matches_vector() -> None:

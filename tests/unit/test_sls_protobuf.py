@@ -17,9 +17,9 @@ from vpndiag.clients.sls_protobuf import (
 )
 
 # Log{Time=300, Contents=[k=v]}: 08 AC02 | 12 06 (0A 01 'k' 12 01 'v'), framed as LogGroup field 1.
-ENTRY = bytes.fromhex("0a0b" "08ac02" "1206" "0a016b" "120176")
+ENTRY = bytes.fromhex("0a0b08ac0212060a016b120176")
 # Topic 't' (0x1A), Source 's' (0x22), LogTag a=b (0x32).
-TRAILER = bytes.fromhex("1a0174" "220173" "3206" "0a0161" "120162")
+TRAILER = bytes.fromhex("1a017422017332060a0161120162")
 
 
 def test_log_entry_wire_bytes() -> None:
@@ -30,7 +30,7 @@ def test_log_entry_wire_bytes() -> None:
 def test_time_ns_is_fixed32_under_tag_0x25() -> None:
     """Time_ns is four little-endian bytes after the contents."""
     entry = log_entry(Log(300, [("k", "v")], time_ns=258))
-    assert entry == bytes.fromhex("0a10" "08ac02" "1206" "0a016b" "120176" "2502010000")
+    assert entry == bytes.fromhex("0a1008ac0212060a016b1201762502010000")
 
 
 def test_trailer_holds_topic_source_and_tags() -> None:
@@ -53,7 +53,7 @@ def test_lengths_past_127_take_two_byte_varints() -> None:
     """A 200-byte value has a two-byte length, and the enclosing lengths account for it."""
     entry = log_entry(Log(1, [("k", "é" * 100)]))
     # Log length 211 (D3 01), content length 206 (CE 01), value length 200 (C8 01).
-    assert entry[:14] == bytes.fromhex("0ad301" "0801" "12ce01" "0a016b" "12c801")
+    assert entry[:14] == bytes.fromhex("0ad301080112ce010a016b12c801")
     assert len(entry) == 3 + 211
 
 
@@ -80,7 +80,7 @@ def test_time_ns_of_a_second_or_more_is_refused() -> None:
 
 def test_decoder_skips_unknown_fields() -> None:
     """Reserved (2), MachineUUID (5) and unknown varint/fixed64 fields are skipped."""
-    extra = bytes.fromhex("1201" "78" "2a0175" "4801" "510102030405060708")
+    extra = bytes.fromhex("1201782a01754801510102030405060708")
     assert decode_log_group(ENTRY + extra + TRAILER) == LogGroup(
         [Log(300, [("k", "v")])], "t", "s", [("a", "b")]
     )
@@ -91,9 +91,9 @@ def test_decoder_skips_unknown_fields() -> None:
     [
         (ENTRY[:-1], "past the end"),
         (bytes.fromhex("0a80"), "truncated varint"),
-        (bytes.fromhex("0a05" "2501000000"), "required Time"),
-        (bytes.fromhex("0a07" "0801" "1203" "0a016b"), "Key and Value"),
-        (bytes.fromhex("0a04" "0801" "2001"), "wire type"),  # Time_ns sent as a varint
+        (bytes.fromhex("0a052501000000"), "required Time"),
+        (bytes.fromhex("0a07080112030a016b"), "Key and Value"),
+        (bytes.fromhex("0a0408012001"), "wire type"),  # Time_ns sent as a varint
         (bytes.fromhex("0b"), "wire type 3"),
         (bytes.fromhex("1a01ff"), "not UTF-8"),
         (bytes.fromhex("08ffffffffffffffffffff01"), "longer than 10 bytes"),
@@ -122,9 +122,7 @@ pairs = st.lists(st.tuples(st.text(max_size=20), st.text(max_size=300)), max_siz
     source=st.text(max_size=10),
     tags=pairs,
 )
-def test_round_trip(
-    logs: list[Log], topic: str, source: str, tags: list[tuple[str, str]]
-) -> None:
+def test_round_trip(logs: list[Log], topic: str, source: str, tags: list[tuple[str, str]]) -> None:
     """Whatever is encoded decodes to the same group."""
     group = LogGroup(logs, topic, source, tags)
     assert decode_log_group(encode_log_group(group)) == group

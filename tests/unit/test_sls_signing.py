@@ -35,9 +35,7 @@ def _v1(headers: dict[str, str], query: dict[str, str] | None = None) -> str:
     )
 
 
-def _v4(
-    headers: dict[str, str], *, region: str, resource: str = "/logstores", **query: str
-) -> str:
+def _v4(headers: dict[str, str], *, region: str, resource: str = "/logstores", **query: str) -> str:
     return sls.sign_v4(
         method="POST",
         resource=resource,

@@ -1,0 +1,214 @@
+"""VPC action handlers: read parameters, call the backend, shape the JSON the real API returns.
+
+GetVpnGatewayDiagnoseResult's documented errors, and what produces each here:
+
+- 400 ``param_error``: a malformed ``RegionId`` (``cn_hangzhou``) or ``DiagnoseId`` (``bogus``).
+- 400 ``MissingParam.DiagnoseInfo``: neither ``DiagnoseId`` nor ``VpnGatewayId``.
+- 400 ``VpnGateway.Configuring``: the gateway's status is not ``active`` (``set_gateway_status``).
+- 400 ``IncorrectStatus.DiagnoseTimeout``: ``fail_next_diagnosis`` + the duration elapsed.
+- 400 ``IncorrectStatus.VpnConnectionDeleted``: ``delete_connection`` during the diagnosis.
+- 403 ``Forbidden``: the key lacks the action (``allowed_actions=`` or ``cloud.deny``).
+- 404 ``InvalidDiagnoseId.NotFound``: a well-formed id that does not exist here.
+- 404 ``InvalidVpnGatewayId.NotFound``: ``VpnGatewayId`` alone, gateway never diagnosed.
+- 404 ``InvalidVpnGatewayInstanceId.NotFound``: no such gateway here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Final, TypeVar
+
+from vpndiag_emulator.core.clock import epoch_millis, format_utc
+from vpndiag_emulator.core.rpc import ActionHandler, JsonObject, RpcCall
+
+from . import errors
+from .checks import LOCAL_IKE, LOCAL_IPSEC
+from .models import Connection, Gateway, VpcBackend
+
+VERSION: Final = "2016-04-28"
+_REGION = re.compile(r"[a-z]{2,4}(?:-[a-z0-9]{1,20}){1,4}")
+_DIAGNOSE_ID = re.compile(r"vpndgn-[a-z0-9]{1,48}")
+_MAX_PAGE_SIZE: Final = 50
+_LIFETIME_SECONDS: Final = 86400
+
+_T = TypeVar("_T")
+
+
+def _backend(call: RpcCall) -> VpcBackend:
+    region = call.required("RegionId")
+    if not _REGION.fullmatch(region):
+        raise errors.param_error()
+    return call.cloud.vpc(region, call.account_id)
+
+
+def _page(call: RpcCall, items: Sequence[_T]) -> tuple[JsonObject, Sequence[_T]]:
+    number = call.integer("PageNumber", default=1, minimum=1)
+    size = call.integer("PageSize", default=10, minimum=1, maximum=_MAX_PAGE_SIZE)
+    header: JsonObject = {"TotalCount": len(items), "PageNumber": number, "PageSize": size}
+    return header, items[(number - 1) * size : number * size]
+
+
+def describe_vpn_gateways(call: RpcCall) -> JsonObject:
+    """DescribeVpnGateways: filters VpnGatewayId, VpcId, Status, BusinessStatus, Tag.N; paging."""
+    vpc = _backend(call)
+    tags = [(t["Key"], t.get("Value")) for t in call.indexed("Tag", ("Key", "Value")) if "Key" in t]
+    found = vpc.find_gateways(
+        gateway_id=call.optional("VpnGatewayId"),
+        vpc_id=call.optional("VpcId"),
+        status=call.optional("Status"),
+        business_status=call.optional("BusinessStatus"),
+        tags=tags,
+    )
+    header, page = _page(call, found)
+    return {**header, "VpnGateways": {"VpnGateway": [_gateway_json(g) for g in page]}}
+
+
+def describe_vpn_connections(call: RpcCall) -> JsonObject:
+    """DescribeVpnConnections: filters VpnGatewayId, VpnConnectionId, CustomerGatewayId; paging.
+
+    Items carry the pre-shared key in clear text (``IkeConfig.Psk``, ``TunnelIkeConfig.Psk``),
+    as the real API does, so clients can prove they never let it escape.
+    """
+    vpc = _backend(call)
+    found = vpc.find_connections(
+        gateway_id=call.optional("VpnGatewayId"),
+        connection_id=call.optional("VpnConnectionId"),
+        customer_gateway_id=call.optional("CustomerGatewayId"),
+    )
+    header, page = _page(call, found)
+    gateway_ips = {g.id: g.internet_ip for g in vpc.gateways()}
+    items = [_connection_json(c, gateway_ips[c.gateway_id]) for c in page]
+    return {**header, "VpnConnections": {"VpnConnection": items}}
+
+
+def diagnose_vpn_gateway(call: RpcCall) -> JsonObject:
+    """DiagnoseVpnGateway: start a diagnosis; a repeated ClientToken returns the same DiagnoseId."""
+    vpc = _backend(call)
+    gateway_id = call.required("VpnGatewayId")
+    resource_type = call.required("ResourceType")
+    connection_id = call.required("ResourceId")
+    # The reference spells the value both "IPsec" and "Ipsec".
+    if resource_type.lower() != "ipsec":
+        raise errors.illegal_resource_type()
+    diagnosis = vpc.start_diagnosis(
+        gateway_id=gateway_id,
+        resource_type="IPsec",
+        connection_id=connection_id,
+        extend_info=call.optional("IPsecExtendInfo"),
+        client_token=call.optional("ClientToken"),
+    )
+    return {"DiagnoseId": diagnosis.id}
+
+
+def get_vpn_gateway_diagnose_result(call: RpcCall) -> JsonObject:
+    """GetVpnGatewayDiagnoseResult: progress or result of a diagnosis (errors: module docstring).
+
+    While running, ``FinishedCount`` < ``TotalCount``, only finished items are listed and
+    ``FinishTime`` is empty; at the end all seven are listed and ``FinishTime`` is set.
+    """
+    vpc = _backend(call)
+    diagnose_id = call.optional("DiagnoseId")
+    gateway_id = call.optional("VpnGatewayId")
+    if diagnose_id is None and gateway_id is None:
+        raise errors.missing_diagnose_info()
+    if diagnose_id is not None and not _DIAGNOSE_ID.fullmatch(diagnose_id):
+        raise errors.param_error()
+    now = call.cloud.clock.now()
+    diagnosis = vpc.diagnosis_result(diagnose_id=diagnose_id, gateway_id=gateway_id, now=now)
+    finished = diagnosis.finished_count(now)
+    complete = finished == len(diagnosis.results)
+    return {
+        "BeginTime": format_utc(diagnosis.begin),
+        "DiagnoseId": diagnosis.id,
+        "DiagnoseResult": [
+            {
+                "DiagnoseName": result.name,
+                "DiagnoseResultDescription": result.description,
+                "DiagnoseResultLevel": result.level,
+            }
+            for result in diagnosis.results[:finished]
+        ],
+        "FinishTime": format_utc(diagnosis.finish_time) if complete else "",
+        "FinishedCount": finished,
+        "ResourceInstanceId": diagnosis.connection_id,
+        "ResourceType": diagnosis.resource_type,
+        "TotalCount": len(diagnosis.results),
+        "VpnGatewayId": diagnosis.gateway_id,
+    }
+
+
+ACTIONS: Final[dict[str, ActionHandler]] = {
+    "DescribeVpnGateways": describe_vpn_gateways,
+    "DescribeVpnConnections": describe_vpn_connections,
+    "DiagnoseVpnGateway": diagnose_vpn_gateway,
+    "GetVpnGatewayDiagnoseResult": get_vpn_gateway_diagnose_result,
+}
+
+
+def _gateway_json(gateway: Gateway) -> JsonObject:
+    return {
+        "VpnGatewayId": gateway.id,
+        "Name": gateway.name,
+        "Description": "",
+        "VpcId": gateway.vpc_id,
+        "VSwitchId": gateway.vswitch_id,
+        "Status": gateway.status,
+        "BusinessStatus": gateway.business_status,
+        "InternetIp": gateway.internet_ip,
+        "IpsecVpn": "enable",
+        "SslVpn": "disable",
+        "SslMaxConnections": 0,
+        "Spec": gateway.spec,
+        "NetworkType": "public",
+        "EnableBgp": False,
+        "AutoPropagate": False,
+        "CreateTime": epoch_millis(gateway.created),
+        "EndTime": epoch_millis(gateway.created + timedelta(days=365)),
+        # ``Tag`` holds system labels, not the user's tags; gateways on the image that supports
+        # diagnosis carry "VpnNewImage".
+        "Tag": "VpnNewImage" if gateway.supports_diagnosis else "",
+        "Tags": {"Tag": [{"Key": k, "Value": v} for k, v in gateway.tags.items()]},
+    }
+
+
+def _connection_json(connection: Connection, gateway_ip: str) -> JsonObject:
+    ike = {
+        "Psk": connection.psk,
+        **LOCAL_IKE,
+        "IkePfs": "group2",
+        "IkeLifetime": _LIFETIME_SECONDS,
+        "LocalId": gateway_ip,
+        "RemoteId": connection.customer_ip,
+    }
+    ipsec = {**LOCAL_IPSEC, "IpsecLifetime": _LIFETIME_SECONDS}
+    tunnels = [
+        {
+            "TunnelId": tunnel_id,
+            "CustomerGatewayId": connection.customer_gateway_id,
+            "Role": role,
+            "State": "active",
+            "Status": "ike_sa_established",
+            "TunnelIkeConfig": ike,
+            "TunnelIpsecConfig": ipsec,
+        }
+        for tunnel_id, role in zip(connection.tunnel_ids, ("master", "slave"), strict=True)
+    ]
+    return {
+        "VpnConnectionId": connection.id,
+        "Name": connection.name,
+        "Status": "ike_sa_established",
+        "State": "active",
+        "VpnGatewayId": connection.gateway_id,
+        "CustomerGatewayId": connection.customer_gateway_id,
+        "LocalSubnet": connection.local_subnet,
+        "RemoteSubnet": connection.remote_subnet,
+        "CreateTime": epoch_millis(connection.created),
+        "EffectImmediately": False,
+        "EnableDpd": True,
+        "EnableNatTraversal": True,
+        "IkeConfig": ike,
+        "IpsecConfig": ipsec,
+        "TunnelOptionsSpecification": {"TunnelOptions": tunnels},
+    }
