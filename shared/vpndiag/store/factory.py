@@ -45,12 +45,20 @@ def _storage_region(settings: Settings, wired: Wiring) -> str:
         raise ConfigError("VPNDIAG_STORAGE_REGION", f"{region!r} is not a region id") from None
 
 
+def _named(setting: str, check: Callable[[object], str], value: str) -> None:
+    """Names are checked before anything is built, so the error names the setting."""
+    try:
+        check(value)
+    except ValueError as exc:
+        raise ConfigError(setting, str(exc)) from None
+
+
 def open_object_store(settings: Settings, wiring: Callable[[], Wiring]) -> tuple[ObjectStore, str]:
     """The store and the key prefix under which the archive lives in it."""
     url = settings.object_store
     if url.startswith("file:"):
         return FilesystemObjectStore(url.removeprefix("file:")), ""
-    from vpndiag.clients.oss import OssClient, OssEndpoints
+    from vpndiag.clients.oss import OssClient, OssEndpoints, bucket_name
     from vpndiag.store.oss import OssObjectStore
 
     bucket, _, prefix = url.removeprefix("oss://").partition("/")
@@ -58,6 +66,7 @@ def open_object_store(settings: Settings, wiring: Callable[[], Wiring]) -> tuple
         prefix += "/"
     if not _PREFIX.fullmatch(prefix) or ".." in prefix:
         raise ConfigError("VPNDIAG_OBJECT_STORE", f"prefix {prefix!r} is not a plain folder path")
+    _named("VPNDIAG_OBJECT_STORE", bucket_name, bucket)
     wired = wiring()
     client = OssClient(
         session=wired.session,
@@ -67,20 +76,19 @@ def open_object_store(settings: Settings, wiring: Callable[[], Wiring]) -> tuple
         retry=wired.retry,
         timeout=settings.http_timeout,
     )
-    try:
-        return OssObjectStore(client, bucket, deadline=wired.deadline), prefix
-    except ValueError as exc:
-        raise ConfigError("VPNDIAG_OBJECT_STORE", str(exc)) from None
+    return OssObjectStore(client, bucket, deadline=wired.deadline), prefix
 
 
 def open_log_store(settings: Settings, wiring: Callable[[], Wiring]) -> LogStore:
     url = settings.log_store
     if url.startswith("sqlite:"):
         return SqliteLogStore(url.removeprefix("sqlite:"))
-    from vpndiag.clients.sls import SlsClient, SlsEndpoints
+    from vpndiag.clients.sls import SlsClient, SlsEndpoints, logstore_name, project_name
     from vpndiag.store.sls import SlsLogStore
 
     project, _, logstore = url.removeprefix("sls://").partition("/")
+    _named("VPNDIAG_LOG_STORE", project_name, project)
+    _named("VPNDIAG_LOG_STORE", logstore_name, logstore.strip("/"))
     wired = wiring()
     client = SlsClient(
         session=wired.session,
@@ -91,7 +99,4 @@ def open_log_store(settings: Settings, wiring: Callable[[], Wiring]) -> LogStore
         signature=settings.sls_signature,
         timeout=settings.http_timeout,
     )
-    try:
-        return SlsLogStore(client, project, logstore.strip("/"), deadline=wired.deadline)
-    except ValueError as exc:
-        raise ConfigError("VPNDIAG_LOG_STORE", str(exc)) from None
+    return SlsLogStore(client, project, logstore.strip("/"), deadline=wired.deadline)
