@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import EVENTS
 
+from tests.conftest import EVENTS
 from vpndiag.archive.pipeline import ArchivePipeline
 from vpndiag.errors import ArchiveConflict, DiagnosisPending, ResponseError
 from vpndiag.events import DiagnosisRequest

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from tests.conftest import EVENTS
 
+from tests.conftest import EVENTS
 from vpndiag.errors import EventError
 from vpndiag.events import parse_event
 
