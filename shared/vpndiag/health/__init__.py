@@ -1,0 +1,1 @@
+"""Connection health over time: thresholds, transitions, root cause and recommended actions."""
