@@ -94,8 +94,10 @@ def test_every_documented_check_has_an_action_at_warning_and_error() -> None:
             action = table.for_check(name, level)
             assert action is not None
             assert action.key == f"checks.{name}.{level}"
-            assert action.en and action.zh
-            assert action.doc_en.startswith("https://") and action.doc_zh.startswith("https://")
+            assert action.en
+            assert action.zh
+            assert action.doc_en.startswith("https://")
+            assert action.doc_zh.startswith("https://")
 
 
 def test_every_documented_negotiation_code_has_an_action() -> None:
