@@ -71,3 +71,11 @@ def test_list_filters_by_prefix(tmp_path: Path) -> None:
     assert store.exists("a/1")
     assert not store.exists("a/2")
     assert store.get("a/2") is None
+
+
+def test_list_refuses_a_prefix_that_leaves_the_root(tmp_path: Path) -> None:
+    """A prefix cannot walk outside the archive root."""
+    (tmp_path / "outside.txt").write_text("x")
+    store = FilesystemObjectStore(tmp_path / "root")
+    with pytest.raises(ValueError, match="unsafe prefix"):
+        list(store.list("../"))

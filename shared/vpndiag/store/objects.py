@@ -96,7 +96,14 @@ class FilesystemObjectStore:
         return self._path(key).is_file()
 
     def list(self, prefix: str) -> Iterator[str]:
-        for path in sorted(self.root.rglob("*")):
+        # Walk only the folder the prefix names, not the whole archive.
+        parts = prefix.split("/")[:-1]
+        if any(p in {"", ".", ".."} for p in parts):
+            raise ValueError(f"unsafe prefix {prefix[:80]!r}")
+        folder = self.root.joinpath(*parts)
+        if not folder.is_dir():
+            return
+        for path in sorted(folder.rglob("*")):
             if path.is_file() and not path.name.startswith(".tmp-"):
                 key = path.relative_to(self.root).as_posix()
                 if key.startswith(prefix):
