@@ -16,6 +16,12 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/vpndiag demo
 
+# build/archive.zip and build/sweep.zip: each function's index.py, vpndiag and the runtime
+# dependencies for FC's python3.10 (x86_64), as template.yml's CodeUri names them.
+.PHONY: package
+package: $(STAMP)
+	$(BIN)/python tools/package.py
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

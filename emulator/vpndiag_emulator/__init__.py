@@ -25,6 +25,11 @@ from .core.credentials import (
 from .core.faults import Fault, FaultKind
 from .core.request_log import RequestRecord
 from .core.server import LoopbackServer
+from .eventbridge.models import EventBridgeBackend
+from .fc.context import FcContext
+from .fc.models import DeadLetter, FcBackend
+from .oss.models import OssBackend, StoredObject
+from .sls.models import SlsBackend
 from .vpc.models import Connection, Diagnosis, Gateway, VpcBackend
 
 __all__ = [
@@ -35,13 +40,20 @@ __all__ = [
     "Clock",
     "Cloud",
     "Connection",
+    "DeadLetter",
     "Diagnosis",
+    "EventBridgeBackend",
     "Fault",
     "FaultKind",
+    "FcBackend",
+    "FcContext",
     "Gateway",
     "LoopbackServer",
     "ManualClock",
+    "OssBackend",
     "RequestRecord",
+    "SlsBackend",
+    "StoredObject",
     "SystemClock",
     "VpcBackend",
 ]

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from .core.service import Service
+from .eventbridge.service import eventbridge_service
+from .fc.service import fc_service
+from .oss.service import oss_service
+from .sls.service import sls_service
 from .vpc.service import vpc_service
 
 
@@ -10,6 +14,9 @@ def default_services() -> tuple[Service, ...]:
     """Every service a ``Cloud`` emulates.
 
     VPC claims any loopback request shaped like POP RPC, so RPC products added later with a
-    narrower claim (a specific ``x-acs-version``) go before it.
+    narrower claim (a specific ``x-acs-version``) go before it. OSS claims loopback requests
+    carrying an OSS signature or ``x-oss-*`` headers, which no RPC call has; SLS claims none;
+    FC claims its API's path prefix or an ``FC`` authorization; EventBridge a path under
+    ``/openapi/`` with its ``x-eventbridge-version`` header.
     """
-    return (vpc_service(),)
+    return (fc_service(), eventbridge_service(), oss_service(), sls_service(), vpc_service())

@@ -2,22 +2,41 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
+
+import requests
 
 from vpndiag import config, credentials
 from vpndiag.archive.pipeline import ArchivePipeline, ArchiveResult
 from vpndiag.clients.endpoints import VpcEndpoints
-from vpndiag.clients.vpc import VpcClient
-from vpndiag.errors import BatchError, VpndiagError
-from vpndiag.events import parse_event
+from vpndiag.clients.vpc import VpcClient, client_token
+from vpndiag.errors import BatchError, EventError, VpndiagError
+from vpndiag.events import DiagnosisRequest, parse_event
 from vpndiag.http.deadline import Deadline
 from vpndiag.http.retry import RetryPolicy
 from vpndiag.http.session import new_session
 from vpndiag.store.factory import Wiring, open_log_store, open_object_store
 
 log = logging.getLogger("vpndiag")
+
+
+def vpc_client(
+    settings: config.Settings,
+    session: requests.Session,
+    keys: Callable[[], credentials.Credentials],
+) -> VpcClient:
+    """The VPC client as the settings configure it (shared by the archive and sweep functions)."""
+    return VpcClient(
+        session=session,
+        credentials=keys,
+        endpoints=VpcEndpoints(settings.network, settings.vpc_endpoint),
+        retry=RetryPolicy(attempts=settings.max_attempts),
+        signature=settings.signature,
+        timeout=settings.http_timeout,
+    )
 
 
 class ArchiveApp:
@@ -35,14 +54,7 @@ class ArchiveApp:
         self._deadline = Deadline.after(settings.default_timeout)
         session = new_session(proxy=settings.http_proxy)
         retry = RetryPolicy(attempts=settings.max_attempts)
-        self.vpc = VpcClient(
-            session=session,
-            credentials=self._current_credentials,
-            endpoints=VpcEndpoints(settings.network, settings.vpc_endpoint),
-            retry=retry,
-            signature=settings.signature,
-            timeout=settings.http_timeout,
-        )
+        self.vpc = vpc_client(settings, session, self._current_credentials)
 
         def wiring() -> Wiring:
             return Wiring(
@@ -76,22 +88,75 @@ class ArchiveApp:
             )
         return self._credentials
 
-    def handle(self, event: bytes | str | Any, context: object) -> dict[str, Any]:
-        """Archive every diagnosis the event names; raise if any could not be archived."""
+    def begin(self, context: object) -> Deadline:
+        """Take the invocation's keys and time budget; returns the deadline to archive within."""
         # FC hands each invocation the role's current STS keys: take them fresh every time.
         self._credentials = credentials.resolve(
             explicit=self._explicit, context=context, environ=self._environ
         )
-        deadline = self._deadline = Deadline.for_invocation(
+        self._deadline = Deadline.for_invocation(
             context, default_timeout=self.settings.default_timeout, reserve=1.0
         )
+        return self._deadline
+
+    def archive(self, request: DiagnosisRequest, deadline: Deadline) -> ArchiveResult:
+        """Archive the diagnosis ``request`` names, starting it first if it asks for that."""
+        if request.start_key is not None:
+            request = self._start(request, request.start_key, deadline)
+        return self.pipeline.archive(request, deadline)
+
+    def _start(
+        self, request: DiagnosisRequest, start_key: str, deadline: Deadline
+    ) -> DiagnosisRequest:
+        connection = request.connection_id
+        if connection is None:
+            raise EventError(request.shape, "a connection to diagnose", "no connection id")
+        gateway = request.gateway_id or self._gateway_of(request.region, connection, deadline)
+        diagnose_id = self.vpc.diagnose_vpn_gateway(
+            request.region,
+            gateway_id=gateway,
+            connection_id=connection,
+            client_token=client_token(start_key, request.region, connection),
+            deadline=deadline,
+        )
+        log.info(
+            "diagnosis %s started for %s (%s)",
+            diagnose_id,
+            connection,
+            request.correlation_id,
+            extra={"diagnose_id": diagnose_id, "connection_id": connection},
+        )
+        return dataclasses.replace(
+            request, gateway_id=gateway, diagnose_id=diagnose_id, start_key=None
+        )
+
+    def _gateway_of(self, region: str, connection_id: str, deadline: Deadline) -> str:
+        """The gateway of a connection, for events that name only the connection."""
+        found = self.vpc.describe_vpn_connections(
+            region, connection_id=connection_id, deadline=deadline
+        )
+        gateway = next(
+            (c.get("VpnGatewayId") for c in found if c.get("VpnConnectionId") == connection_id),
+            None,
+        )
+        if not isinstance(gateway, str) or not gateway:
+            raise EventError(
+                f"an event about {connection_id}",
+                "a connection that exists",
+                f"DescribeVpnConnections in {region} does not know it",
+            )
+        return gateway
+
+    def handle(self, event: bytes | str | Any, context: object) -> dict[str, Any]:
+        """Archive every diagnosis the event names; raise if any could not be archived."""
+        deadline = self.begin(context)
         invocation_id = str(getattr(context, "request_id", "") or "local")
         parsed = parse_event(event, invocation_id=invocation_id)
         results: list[ArchiveResult] = []
         failures: list[tuple[int, VpndiagError]] = list(parsed.rejected)
         for index, request in enumerate(parsed.requests):
             try:
-                results.append(self.pipeline.archive(request, deadline))
+                results.append(self.archive(request, deadline))
             except VpndiagError as exc:
                 log.warning("archive of %s failed: %s", request.correlation_id, exc)
                 failures.append((index, exc))

@@ -188,3 +188,19 @@ class BatchError(VpndiagError):
         super().__init__(f"{len(failures)} of {total} batch items failed: {listed}{more}")
         self.failures = failures
         self.retryable = any(e.retryable for _, e in failures)
+
+
+class ArchiveInProgress(VpndiagError):
+    """Another attempt holds the lease on writing this diagnosis's log records.
+
+    Retryable: once the lease has expired a later attempt takes over and writes what is missing.
+    """
+
+    retryable = True
+
+    def __init__(self, diagnose_id: str, retry_after: float) -> None:
+        super().__init__(
+            f"records of {diagnose_id} are being written by another attempt; retry in {retry_after:.0f}s"
+        )
+        self.diagnose_id = diagnose_id
+        self.retry_after = retry_after

@@ -6,24 +6,45 @@ Shapes (samples in ``events/``):
 - the ActionTrail API-call CloudEvent of ``DiagnoseVpnGateway`` (``requestParameters``,
   ``responseElements``);
 - a list of CloudEvents (EventBridge event-streaming delivers batches);
-- a timer payload whose ``payload`` string holds the same keys as JSON.
+- a timer payload whose ``payload`` string holds the same keys as JSON;
+- a VPN health event (``vpn:CloudMonitor:IpsecHealthCheckFailed``, ``...IpsecPhase1NegoFailed``,
+  ``...IpsecPhase2NegoFailed``, source ``acs.vpn``): it names a connection, not a diagnosis, so
+  the request asks for one to be started first (``start_key``).
 Anything else is an ``EventError`` that names the shape received and the shapes expected.
+
+The health events' ``data`` is not documented. What is read here is inferred (samples in
+``events/vpn-health-*.json``) and read leniently: the connection id from ``data``
+(``vpnConnectionId``, ``VpnConnectionId``, ``instanceId``, ``resourceId``) or from the subject
+(``acs:vpn:<region>:<uid>:vpnconnection/vco-...``); the gateway id, if any, from ``data``
+(``vpnGatewayId``, ``VpnGatewayId``) or a ``vpngateway/vpn-...`` subject; the region from
+``data.regionId``, ``aliyunregionid`` or the subject.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from vpndiag import identifiers
 from vpndiag.errors import EventError, InvalidIdentifier
 
 EXPECTED = (
     '{"RegionId", "DiagnoseId" | "VpnGatewayId"}, a CloudEvent with those keys in data, '
-    "an ActionTrail DiagnoseVpnGateway event, a list of CloudEvents, or a timer payload"
+    "an ActionTrail DiagnoseVpnGateway event, a VPN health event, a list of CloudEvents, "
+    "or a timer payload"
 )
+HEALTH_EVENT_TYPES: Final = frozenset(
+    {
+        "vpn:CloudMonitor:IpsecHealthCheckFailed",
+        "vpn:CloudMonitor:IpsecPhase1NegoFailed",
+        "vpn:CloudMonitor:IpsecPhase2NegoFailed",
+    }
+)
+# acs:vpn:<region>:<uid>:<kind>/<id>: the subject (and often data.resourceId) of a VPN event.
+_ARN = re.compile(r"acs:vpn:(?P<region>[a-z0-9-]*):[0-9]*:(?P<kind>[a-z]+)/(?P<id>[a-z0-9*-]+)")
 _MAX_EVENT_BYTES = 6 * 1024 * 1024
 
 
@@ -38,6 +59,10 @@ class DiagnosisRequest:
     connection_id: str | None = None
     account_id: str | None = None
     shape: str = "direct"
+    start_key: str | None = None
+    """Set when no diagnosis exists yet: start one of ``connection_id`` first, with a
+    ClientToken derived from this key (an event's source and id), so that a redelivered event
+    starts nothing twice."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +120,49 @@ def _request_from_keys(
         raise EventError(shape, EXPECTED, str(exc)) from None
 
 
+def _arn(value: object) -> dict[str, str]:
+    match = _ARN.search(value) if isinstance(value, str) else None
+    return match.groupdict() if match else {}
+
+
+def _health_request(
+    event: Mapping[str, Any], data: Mapping[str, Any], event_id: str
+) -> DiagnosisRequest:
+    subject = _arn(event.get("subject"))
+    resource = _arn(_get(data, "resourceId", "ResourceId"))
+    named = {arn["kind"]: arn["id"] for arn in (resource, subject) if arn}
+    instance = _get(data, "instanceId", "InstanceId")
+    connection = (
+        _get(data, "vpnConnectionId", "VpnConnectionId")
+        or (instance if isinstance(instance, str) and instance.startswith("vco-") else None)
+        or named.get("vpnconnection")
+    )
+    gateway = _get(data, "vpnGatewayId", "VpnGatewayId") or named.get("vpngateway")
+    region = (
+        _get(data, "regionId", "RegionId")
+        or event.get("aliyunregionid")
+        or subject.get("region")
+        or resource.get("region")
+    )
+    if not connection:
+        raise EventError("a VPN health event", EXPECTED, "it names no IPsec connection (vco-...)")
+    if not region:
+        raise EventError("a VPN health event", EXPECTED, "it names no region")
+    account = event.get("aliyunaccountid")
+    try:
+        return DiagnosisRequest(
+            region=identifiers.region(region),
+            correlation_id=event_id,
+            gateway_id=identifiers.gateway_id(gateway) if gateway else None,
+            connection_id=identifiers.connection_id(connection),
+            account_id=identifiers.account_id(str(account)) if account else None,
+            shape="health",
+            start_key=event_id,
+        )
+    except InvalidIdentifier as exc:
+        raise EventError("a VPN health event", EXPECTED, str(exc)) from None
+
+
 def _from_cloudevent(event: Mapping[str, Any], fallback_id: str) -> DiagnosisRequest:
     event_id = f"{event.get('source', '?')}/{event.get('id', fallback_id)}"
     data = event.get("data")
@@ -102,6 +170,8 @@ def _from_cloudevent(event: Mapping[str, Any], fallback_id: str) -> DiagnosisReq
         data = _loads(data, "a CloudEvent whose data is a string")
     if not isinstance(data, dict):
         raise EventError(f"a CloudEvent whose data is {_describe(data)}", EXPECTED)
+    if event.get("type") in HEALTH_EVENT_TYPES:
+        return _health_request(event, data, event_id)
     region_hint = event.get("aliyunregionid")
     if str(event.get("type", "")).endswith(":ActionTrail:ApiCall"):
         if data.get("eventName") != "DiagnoseVpnGateway":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ import pytest
 
 from tests.conftest import EVENTS
 from vpndiag.archive.pipeline import ArchivePipeline
-from vpndiag.errors import ArchiveConflict, DiagnosisPending, ResponseError
+from vpndiag.errors import ArchiveConflict, ArchiveInProgress, DiagnosisPending, ResponseError
 from vpndiag.events import DiagnosisRequest
 from vpndiag.http.deadline import Deadline
 from vpndiag.store.logs import LogRecord, SqliteLogStore
@@ -83,7 +84,7 @@ class CrashingLogs:
     def __init__(self, inner: SqliteLogStore, crashes: Crashes) -> None:
         self.inner, self.crashes = inner, crashes
 
-    def put(self, records: Sequence[LogRecord]) -> None:
+    def put(self, records: Sequence[LogRecord], *, deadline: Deadline | None = None) -> None:
         if self.crashes.tick():
             # A crash can cut a batch in half: the first record lands, then the process dies.
             self.inner.put(records[:1])
@@ -108,10 +109,14 @@ def _pipeline(tmp: Path, source: ScriptedSource, **kwargs: Any) -> ArchivePipeli
 
 
 def _state(tmp: Path) -> tuple[dict[str, bytes], list[str]]:
+    """What a reader sees: every document with its bytes, the completion marker, the records.
+
+    The lease claims (``records-pending*``) are bookkeeping whose content is unique per attempt.
+    """
     objects = {
         p.relative_to(tmp / "archive").as_posix(): p.read_bytes()
         for p in sorted((tmp / "archive").rglob("*"))
-        if p.is_file()
+        if p.is_file() and ".records-pending" not in p.name
     }
     records = sorted(r["record_id"] for r in SqliteLogStore(tmp / "logs.db").rows())
     return objects, records
@@ -182,10 +187,14 @@ def test_changed_content_for_an_archived_diagnosis_is_a_conflict(tmp_path: Path)
     assert _state(tmp_path) == before
 
 
-def _clean_state(tmp_path: Path) -> tuple[dict[str, bytes], list[str]]:
+def _clean(tmp_path: Path) -> Path:
     clean = tmp_path / "clean"
     _pipeline(clean, ScriptedSource(SEED)).archive(REQUEST, Deadline.after(30))
-    return _state(clean)
+    return clean
+
+
+def _clean_state(tmp_path: Path) -> tuple[dict[str, bytes], list[str]]:
+    return _state(_clean(tmp_path))
 
 
 @pytest.mark.parametrize("crash_at", range(6))
@@ -205,6 +214,34 @@ def test_a_crash_before_any_write_then_a_retry_equals_a_clean_run(
     )
     with contextlib.suppress(Crash):
         pipeline.archive(REQUEST, Deadline.after(30))
-    retry = ArchivePipeline(source=ScriptedSource(SEED), objects=objects, logs=logs)
-    retry.archive(REQUEST, Deadline.after(30))
+    # The platform retries later; by then the dead attempt's lease on the records has expired.
+    later = ArchivePipeline(
+        source=ScriptedSource(SEED), objects=objects, logs=logs, now=lambda: time.time() + 3600
+    )
+    later.archive(REQUEST, Deadline.after(30))
     assert _state(run) == expected
+
+
+def test_a_live_lease_makes_a_concurrent_attempt_step_back(tmp_path: Path) -> None:
+    """While one attempt holds the lease on the records, another raises a retryable
+    ArchiveInProgress and writes no record; after the lease it takes over without duplicates."""
+    objects = FilesystemObjectStore(tmp_path / "archive")
+    logs = SqliteLogStore(tmp_path / "logs.db")
+    # Only the log store counts writes here: the first attempt dies at its records, lease held.
+    crashes = Crashes(at=0)
+    first = ArchivePipeline(
+        source=ScriptedSource(SEED), objects=objects, logs=CrashingLogs(logs, crashes)
+    )
+    with contextlib.suppress(Crash):
+        first.archive(REQUEST, Deadline.after(30))
+    second = ArchivePipeline(source=ScriptedSource(SEED), objects=objects, logs=logs)
+    with pytest.raises(ArchiveInProgress) as caught:
+        second.archive(REQUEST, Deadline.after(30))
+    assert caught.value.retryable
+    assert 0 < caught.value.retry_after <= 60
+    assert len(logs.rows()) == 1  # only the half-written batch of the dead attempt
+    later = ArchivePipeline(
+        source=ScriptedSource(SEED), objects=objects, logs=logs, now=lambda: time.time() + 3600
+    )
+    later.archive(REQUEST, Deadline.after(30))
+    assert sorted(r["record_id"] for r in logs.rows()) == _state(_clean(tmp_path))[1]

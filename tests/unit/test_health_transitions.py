@@ -68,7 +68,11 @@ def test_check_transitions_name_the_check() -> None:
     """A check-scoped transition is emitted beside the connection's, naming the check."""
     _, steps = _run(["normal", "error"], Rule(confirm=1, window=1))
     (check_move,) = [t for t in steps[1] if t.scope == "check"]
-    assert (check_move.check, check_move.from_level, check_move.to_level) == (CHECK, "normal", "error")
+    assert (check_move.check, check_move.from_level, check_move.to_level) == (
+        CHECK,
+        "normal",
+        "error",
+    )
 
 
 def test_first_sight_of_a_bad_connection_is_reported() -> None:

@@ -14,7 +14,11 @@ from datetime import timedelta
 
 import responses
 
+from vpndiag_emulator.eventbridge.models import EventBridgeBackend
+from vpndiag_emulator.fc.models import FcBackend, FcRegistry
+from vpndiag_emulator.oss.models import OssBackend
 from vpndiag_emulator.services import default_services
+from vpndiag_emulator.sls.models import SlsBackend
 from vpndiag_emulator.vpc.estate import populate
 from vpndiag_emulator.vpc.models import Gateway, VpcBackend
 
@@ -70,6 +74,13 @@ class Cloud:
         self.requests = RequestLog()
         self.router = Router(default_services())
         self._vpc = Backends(lambda account, region: VpcBackend(self, account, region))
+        self._oss = Backends(lambda account, region: OssBackend(self, account, region))
+        self._sls = Backends(lambda account, region: SlsBackend(self, account, region))
+        self._eventbridge = Backends(
+            lambda account, region: EventBridgeBackend(self, account, region)
+        )
+        self.fc_backends = FcRegistry(self)
+        """Every account's and region's FC backend (``fc()`` is the usual way in)."""
         self.add_access_key(
             DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET, account_id=DEFAULT_ACCOUNT_ID
         )
@@ -112,6 +123,22 @@ class Cloud:
     def vpc(self, region: str, account_id: str = DEFAULT_ACCOUNT_ID) -> VpcBackend:
         """The VPC backend of ``account_id`` in ``region`` (created empty on first use)."""
         return self._vpc.get(account_id, region)
+
+    def oss(self, region: str, account_id: str = DEFAULT_ACCOUNT_ID) -> OssBackend:
+        """The OSS buckets of ``account_id`` in ``region`` (none until ``create_bucket``)."""
+        return self._oss.get(account_id, region)
+
+    def sls(self, region: str, account_id: str = DEFAULT_ACCOUNT_ID) -> SlsBackend:
+        """The SLS projects of ``account_id`` in ``region`` (none until ``create_project``)."""
+        return self._sls.get(account_id, region)
+
+    def fc(self, region: str, account_id: str = DEFAULT_ACCOUNT_ID) -> FcBackend:
+        """The FC functions of ``account_id`` in ``region`` (none until ``register_function``)."""
+        return self.fc_backends.get(account_id, region)
+
+    def eventbridge(self, region: str, account_id: str = DEFAULT_ACCOUNT_ID) -> EventBridgeBackend:
+        """The event buses of ``account_id`` in ``region`` (only ``default`` until ``create_bus``)."""
+        return self._eventbridge.get(account_id, region)
 
     def seed_estate(
         self,

@@ -12,6 +12,7 @@ import json
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Final, Literal, get_args
 
 from vpndiag_emulator.core.ids import seeded_rng
@@ -190,3 +191,125 @@ def _config_consistency(level: Level, target: CheckTarget) -> dict[str, object]:
         running = {**local, "IkeConfig": running_ike}
         return {"vcoLackConf": [], "vcoRunningConf": running, "vcoDiffConf": diff, "vcoConf": local}
     return {"vcoLackConf": [], "vcoRunningConf": local, "vcoDiffConf": [], "vcoConf": local}
+
+
+# -- IPsec negotiation (DiagnoseVpnConnections) ---------------------------------------------------
+#
+# A connection whose internet path, configuration or private path is at ``error`` cannot keep its
+# tunnels up; DiagnoseVpnConnections says why per tunnel. The code follows from the profile (the
+# same seed and connection always give the same code) unless a test forces one.
+
+Severity = Literal["Critical", "Warn", "Normal"]
+
+
+@dataclass(frozen=True)
+class NegotiationFailure:
+    """One failure code with its reason text, mismatched values and a charon-style log line."""
+
+    code: str
+    reason: str
+    local_param: str
+    remote_param: str
+    severity: Severity
+    log: str
+    """A ``str.format`` template over ``local`` and ``peer`` (the two public IPs)."""
+
+
+_IKE_LOCAL = "IKE:AES_CBC_128/HMAC_SHA1_96/PRF_HMAC_SHA1/MODP_1024"
+_IKE_PEER = "IKE:AES_CBC_256/HMAC_SHA2_256_128/PRF_HMAC_SHA2_256/MODP_2048"
+
+NEGOTIATION_FAILURES: Final[Mapping[str, NegotiationFailure]] = {
+    failure.code: failure
+    for failure in (
+        NegotiationFailure(
+            "Phase1NegotiationTimeout",
+            "IKE phase 1 negotiation timed out: the peer did not answer.",
+            "",
+            "",
+            "Critical",
+            "09[IKE] sending retransmit 5 of request message ID 0, seq 1 to {peer}[500] from "
+            "{local}[500]; giving up after 5 retransmits, establishing IKE_SA failed, "
+            "peer not responding",
+        ),
+        NegotiationFailure(
+            "PeerMismatch",
+            "The identity the peer presented does not match the connection's RemoteId.",
+            "{peer}",
+            "peer-fw.example.com",
+            "Critical",
+            "12[IKE] received IDi 'peer-fw.example.com' from {peer}[4500] to {local}[4500], "
+            "does not match configured '{peer}'; sending AUTHENTICATION_FAILED",
+        ),
+        NegotiationFailure(
+            "AlgorithmMismatch",
+            "No proposal chosen: the peer offered no IKE proposal that the connection accepts.",
+            "aes-sha1-group2",
+            "aes256-sha256-group14",
+            "Critical",
+            f"07[IKE] received proposals: {_IKE_PEER} from {{peer}}[500] to {{local}}[500]; "
+            f"configured proposals: {_IKE_LOCAL}; received NO_PROPOSAL_CHOSEN",
+        ),
+        NegotiationFailure(
+            "EncryptionAlgorithmMismatch",
+            "The IKE encryption algorithms of the two ends differ.",
+            LOCAL_IKE["IkeEncAlg"],
+            _PEER_DIFF["IkeEncAlg"],
+            "Critical",
+            "07[IKE] {peer}[500] proposes encryption AES_CBC_256, {local}[500] is configured for "
+            "AES_CBC_128; received NO_PROPOSAL_CHOSEN",
+        ),
+        NegotiationFailure(
+            "AuthenticationAlgorithmMismatch",
+            "The IKE authentication algorithms of the two ends differ.",
+            LOCAL_IKE["IkeAuthAlg"],
+            _PEER_DIFF["IkeAuthAlg"],
+            "Critical",
+            "07[IKE] {peer}[500] proposes integrity HMAC_SHA2_256_128, {local}[500] is configured "
+            "for HMAC_SHA1_96; received NO_PROPOSAL_CHOSEN",
+        ),
+        NegotiationFailure(
+            "DhGroupMismatch",
+            "The IPsec (phase 2) DH groups of the two ends differ; the IKE SA is up.",
+            LOCAL_IPSEC["IpsecPfs"],
+            "group14",
+            "Warn",
+            "15[IKE] CHILD_SA negotiation with {peer}[4500] from {local}[4500] failed: "
+            "peer proposes MODP_2048, configured MODP_1024; NO_PROPOSAL_CHOSEN",
+        ),
+    )
+}
+NEGOTIATION_CODES: Final = tuple(NEGOTIATION_FAILURES)
+
+
+def negotiation_code(seed: int, connection_id: str, profile: Mapping[str, Level]) -> str | None:
+    """The failure a connection's tunnels report for its profile; ``None`` when they are up.
+
+    An unreachable peer never answers IKE; a configuration difference is one of the algorithm
+    mismatches; a private path down with both of those fine is an identity or phase 2 problem.
+    """
+    if profile["VcoUserInternetIpConnectivity"] == "error":
+        return "Phase1NegotiationTimeout"
+    rng = seeded_rng(seed, connection_id, "negotiation")
+    if profile["VcoConfigConsistency"] == "error":
+        return rng.choice(
+            ("AlgorithmMismatch", "EncryptionAlgorithmMismatch", "AuthenticationAlgorithmMismatch")
+        )
+    if profile["VcoPrivateConnectivity"] == "error":
+        return rng.choice(("PeerMismatch", "DhGroupMismatch"))
+    return None
+
+
+def render_failure(
+    failure: NegotiationFailure, *, local_ip: str, peer_ip: str, at: datetime
+) -> tuple[str, str, str]:
+    """(MismatchLocalParam, MismatchRemoteParam, SourceLog) with both public IPs filled in.
+
+    The log line names both addresses, as the real one does: it is the sensitive field.
+    """
+    local, remote = (
+        value.format(local=local_ip, peer=peer_ip)
+        for value in (failure.local_param, failure.remote_param)
+    )
+    stamp = at.strftime("%Y-%m-%d %H:%M:%S")
+    log = f"{stamp} charon: " + failure.log.format(local=local_ip, peer=peer_ip)
+    return local, remote, log

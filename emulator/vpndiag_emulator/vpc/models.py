@@ -31,9 +31,14 @@ from vpndiag_emulator.core.ids import random_text, resource_id, seeded_rng
 from . import errors
 from .checks import (
     CHECK_NAMES,
+    NEGOTIATION_CODES,
+    NEGOTIATION_FAILURES,
     CheckResult,
     CheckTarget,
     Level,
+    NegotiationFailure,
+    negotiation_code,
+    render_failure,
     run_checks,
     seeded_profile,
     validate_levels,
@@ -110,6 +115,20 @@ class Diagnosis:
         return max(0, min(total, int(elapsed * total / self.duration)))
 
 
+@dataclass(frozen=True)
+class TunnelNegotiation:
+    """One tunnel's IPsec negotiation state, a row of DiagnoseVpnConnections."""
+
+    connection_id: str
+    tunnel_id: str
+    failure: NegotiationFailure | None
+    """``None``: the tunnel negotiated (Severity ``Normal``)."""
+    failed_at: datetime | None
+    mismatch_local: str = ""
+    mismatch_remote: str = ""
+    source_log: str = ""
+
+
 _Fingerprint = tuple[str, str, str, str]
 
 
@@ -130,6 +149,7 @@ class VpcBackend:
         self._tokens: dict[str, tuple[_Fingerprint, str]] = {}
         self._health: dict[str, dict[str, Level]] = {}
         self._next_failure: dict[str, DiagnosisFailure] = {}
+        self._forced_negotiation: dict[str, str] = {}
 
     # -- building the world (tests, the estate) ---------------------------------------------
 
@@ -234,6 +254,22 @@ class VpcBackend:
         with self._lock:
             self._gateway(gateway_id)
             self._next_failure[gateway_id] = reason
+
+    def set_negotiation_failure(self, connection_id: str, code: str | None) -> None:
+        """Make the connection's tunnels report ``code`` in DiagnoseVpnConnections.
+
+        ``None`` goes back to the code its health profile implies (none for a healthy profile).
+        """
+        if code is not None and code not in NEGOTIATION_FAILURES:
+            raise ValueError(
+                f"unknown failure code {code!r}; known: {', '.join(NEGOTIATION_CODES)}"
+            )
+        with self._lock:
+            self._live_connection(connection_id)
+            if code is None:
+                self._forced_negotiation.pop(connection_id, None)
+            else:
+                self._forced_negotiation[connection_id] = code
 
     # -- reading the world ------------------------------------------------------------------
 
@@ -361,6 +397,59 @@ class VpcBackend:
         if diagnosis.failure == "timeout" and now >= diagnosis.finish_time:
             raise errors.diagnose_timeout()
         return diagnosis
+
+    def negotiations(
+        self,
+        *,
+        gateway_id: str,
+        connection_ids: Sequence[str] = (),
+        tunnel_ids: Sequence[str] = (),
+        now: datetime,
+    ) -> list[TunnelNegotiation]:
+        """DiagnoseVpnConnections: each tunnel of the gateway's live connections, filtered.
+
+        A failure is dated a few seconds to minutes before ``now`` (seeded by the tunnel): the
+        real check only reflects the last minutes of negotiation.
+        """
+        with self._lock:
+            gateway = self._gateways.get(gateway_id)
+            if gateway is None:
+                raise errors.gateway_not_found()
+            if gateway.status != "active":
+                raise errors.gateway_configuring()
+            connections = [
+                c
+                for c in self.connections(gateway_id)
+                if not connection_ids or c.id in connection_ids
+            ]
+            codes = {
+                c.id: self._forced_negotiation.get(c.id)
+                or negotiation_code(
+                    self._cloud.seed,
+                    c.id,
+                    self._health.get(c.id) or seeded_profile(self._cloud.seed, c.id),
+                )
+                for c in connections
+            }
+        rows = []
+        for connection in connections:
+            code = codes[connection.id]
+            for tunnel_id in connection.tunnel_ids:
+                if tunnel_ids and tunnel_id not in tunnel_ids:
+                    continue
+                if code is None:
+                    rows.append(TunnelNegotiation(connection.id, tunnel_id, None, None))
+                    continue
+                failure = NEGOTIATION_FAILURES[code]
+                ago = seeded_rng(self._cloud.seed, tunnel_id, "failed").randint(5, 240)
+                at = now - timedelta(seconds=ago)
+                local, remote, log = render_failure(
+                    failure, local_ip=gateway.internet_ip, peer_ip=connection.customer_ip, at=at
+                )
+                rows.append(
+                    TunnelNegotiation(connection.id, tunnel_id, failure, at, local, remote, log)
+                )
+        return rows
 
     # -- internals --------------------------------------------------------------------------
 

@@ -25,7 +25,7 @@ from vpndiag_emulator.core.rpc import ActionHandler, JsonObject, RpcCall
 
 from . import errors
 from .checks import LOCAL_IKE, LOCAL_IPSEC
-from .models import Connection, Gateway, VpcBackend
+from .models import Connection, Gateway, TunnelNegotiation, VpcBackend
 
 VERSION: Final = "2016-04-28"
 _REGION = re.compile(r"[a-z]{2,4}(?:-[a-z0-9]{1,20}){1,4}")
@@ -139,12 +139,60 @@ def get_vpn_gateway_diagnose_result(call: RpcCall) -> JsonObject:
     }
 
 
+def diagnose_vpn_connections(call: RpcCall) -> JsonObject:
+    """DiagnoseVpnConnections: why each tunnel failed to negotiate, one item per tunnel.
+
+    Filters ``VpnConnectionIds.N`` and ``TunnelIds.N``; paging. The list sits directly under
+    ``VpnConnections`` (no inner wrapper, as the official SDK's model reads it). A tunnel that
+    negotiated has Severity ``Normal``, empty reason, code, parameters and log, and no
+    ``FailedTime`` (inferred: the SDK documents the field only for errors).
+    """
+    vpc = _backend(call)
+    rows = vpc.negotiations(
+        gateway_id=call.required("VpnGatewayId"),
+        connection_ids=_repeated(call, "VpnConnectionIds"),
+        tunnel_ids=_repeated(call, "TunnelIds"),
+        now=call.cloud.clock.now(),
+    )
+    header, page = _page(call, rows)
+    return {**header, "VpnConnections": [_negotiation_json(row) for row in page]}
+
+
 ACTIONS: Final[dict[str, ActionHandler]] = {
     "DescribeVpnGateways": describe_vpn_gateways,
     "DescribeVpnConnections": describe_vpn_connections,
     "DiagnoseVpnGateway": diagnose_vpn_gateway,
     "GetVpnGatewayDiagnoseResult": get_vpn_gateway_diagnose_result,
+    "DiagnoseVpnConnections": diagnose_vpn_connections,
 }
+
+
+def _repeated(call: RpcCall, prefix: str) -> list[str]:
+    """Repeat-list parameters ``Prefix.N`` (N from 1) in order of N, as the SDK flattens lists."""
+    pattern = re.compile(rf"{re.escape(prefix)}\.([1-9][0-9]*)")
+    found = {}
+    for name, value in call.params.items():
+        match = pattern.fullmatch(name)
+        if match and value:
+            found[int(match.group(1))] = value
+    return [found[n] for n in sorted(found)]
+
+
+def _negotiation_json(row: TunnelNegotiation) -> JsonObject:
+    failure = row.failure
+    item: JsonObject = {
+        "VpnConnectionId": row.connection_id,
+        "TunnelId": row.tunnel_id,
+        "Severity": failure.severity if failure else "Normal",
+        "FailedReasonCode": failure.code if failure else "",
+        "FailedReason": failure.reason if failure else "",
+        "MismatchLocalParam": row.mismatch_local,
+        "MismatchRemoteParam": row.mismatch_remote,
+        "SourceLog": row.source_log,
+    }
+    if row.failed_at is not None:
+        item["FailedTime"] = epoch_millis(row.failed_at)
+    return item
 
 
 def _gateway_json(gateway: Gateway) -> JsonObject:

@@ -2,15 +2,20 @@
 
 One instance per function instance; credentials are asked for at each call because FC's STS keys
 rotate. Every call runs under the shared retry policy within the invocation's deadline.
+
+Pre-shared keys never leave this module: DescribeVpnConnections returns them in clear text
+(``IkeConfig.Psk``, ``TunnelIkeConfig.Psk``), so every decoded body loses each key whose name
+contains "psk" before anyone else sees it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
-from typing import Any, Literal
+from typing import Any, Final, Literal
 from urllib.parse import urlsplit
 
 import requests
@@ -29,6 +34,48 @@ API_VERSION = "2016-04-28"
 SERVICE = "vpc"
 Signature = Literal["v3", "v1"]
 Json = dict[str, Any]
+
+ACTIONS: Final = frozenset(
+    {
+        "vpc:DescribeVpnGateways",
+        "vpc:DescribeVpnConnections",
+        "vpc:DiagnoseVpnGateway",
+        "vpc:GetVpnGatewayDiagnoseResult",
+    }
+)
+"""The RAM actions this client's methods call: template.yml grants exactly these (and the
+template tests hold it to this set), so a new call starts here."""
+
+PAGE_SIZE: Final = 50  # the API's maximum: fewest round trips per listing
+_IDEMPOTENCY_PREFIX: Final = "vpndiag-"
+
+
+def client_token(*parts: str) -> str:
+    """A ClientToken derived from what identifies one intended call (ASCII, 56 characters).
+
+    The same parts give the same token, so a retried timer tick or a redelivered event asks for
+    a diagnosis the service has already started and gets its DiagnoseId back.
+    """
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+    return _IDEMPOTENCY_PREFIX + digest[:48]
+
+
+def _without_psk(value: Any) -> Any:
+    """``value`` with every mapping key containing "psk" (any case) removed, at any depth."""
+    if isinstance(value, dict):
+        return {k: _without_psk(v) for k, v in value.items() if "psk" not in str(k).lower()}
+    if isinstance(value, list):
+        return [_without_psk(v) for v in value]
+    return value
+
+
+def _items(body: Json, wrapper: str, item: str, action: str) -> list[Json]:
+    """The list under ``body[wrapper][item]`` (the RPC APIs' way of wrapping arrays)."""
+    container = body.get(wrapper) or {}
+    found = container.get(item, []) if isinstance(container, dict) else None
+    if not isinstance(found, list) or not all(isinstance(i, dict) for i in found):
+        raise ResponseError(SERVICE, f"{action}: {wrapper}.{item} is not a list of objects")
+    return found
 
 
 def _utc_now() -> datetime:
@@ -58,12 +105,23 @@ class VpcClient:
         self._nonce = nonce
 
     def call(
-        self, action: str, params: Mapping[str, str], *, region: str, deadline: Deadline
+        self,
+        action: str,
+        params: Mapping[str, str],
+        *,
+        region: str,
+        deadline: Deadline,
+        retry: RetryPolicy | None = None,
     ) -> Json:
-        """Call ``action`` in ``region``; returns the decoded JSON body or raises a typed error."""
+        """Call ``action`` in ``region``; returns the decoded JSON body or raises a typed error.
+
+        ``retry`` replaces the client's policy for this call (a sweep does not wait for a
+        gateway that is being configured: it reports it and moves on).
+        """
         query = {"RegionId": region, **params}
         base = self._endpoints.url(region)
-        return self._retry.call(
+        policy = retry or self._retry
+        return policy.call(
             lambda left: self._once(action, query, base, min(left, self._timeout)), deadline
         )
 
@@ -85,7 +143,8 @@ class VpcClient:
             raise ResponseError(SERVICE, f"{action}: body is not JSON", retryable=True) from None
         if not isinstance(body, dict):
             raise ResponseError(SERVICE, f"{action}: body is not a JSON object", retryable=True)
-        return body
+        redacted: Json = _without_psk(body)
+        return redacted
 
     def _sign_v3(
         self, action: str, query: dict[str, str], base: str, creds: Credentials
@@ -145,3 +204,104 @@ class VpcClient:
         if gateway_id:
             params["VpnGatewayId"] = gateway_id
         return self.call("GetVpnGatewayDiagnoseResult", params, region=region, deadline=deadline)
+
+    def _all_pages(
+        self,
+        action: str,
+        params: Mapping[str, str],
+        wrapper: tuple[str, str],
+        *,
+        region: str,
+        deadline: Deadline,
+    ) -> list[Json]:
+        """Every item of a paged Describe call, asking for pages of ``PAGE_SIZE``."""
+        found: list[Json] = []
+        number = 1
+        while True:
+            page = {**params, "PageNumber": str(number), "PageSize": str(PAGE_SIZE)}
+            body = self.call(action, page, region=region, deadline=deadline)
+            items = _items(body, *wrapper, action)
+            found.extend(items)
+            total = body.get("TotalCount")
+            if not isinstance(total, int):
+                raise ResponseError(SERVICE, f"{action}: TotalCount is not an integer")
+            # An empty page ends the listing even if TotalCount promised more: the set shrank
+            # while it was being read, and asking on would loop.
+            if not items or number * PAGE_SIZE >= total:
+                return found
+            number += 1
+
+    def describe_vpn_gateways(
+        self,
+        region: str,
+        *,
+        deadline: Deadline,
+        gateway_id: str | None = None,
+        tags: Iterable[tuple[str, str | None]] = (),
+    ) -> list[Json]:
+        """Every VPN gateway in ``region`` matching the filters (a tag without value: key only;
+        the API takes up to 20 tags)."""
+        params: dict[str, str] = {}
+        if gateway_id:
+            params["VpnGatewayId"] = gateway_id
+        for n, (key, value) in enumerate(tags, start=1):
+            params[f"Tag.{n}.Key"] = key
+            if value is not None:
+                params[f"Tag.{n}.Value"] = value
+        return self._all_pages(
+            "DescribeVpnGateways",
+            params,
+            ("VpnGateways", "VpnGateway"),
+            region=region,
+            deadline=deadline,
+        )
+
+    def describe_vpn_connections(
+        self,
+        region: str,
+        *,
+        gateway_id: str | None = None,
+        connection_id: str | None = None,
+        deadline: Deadline,
+    ) -> list[Json]:
+        """IPsec connections of a gateway (or one by id), without their pre-shared keys."""
+        params: dict[str, str] = {}
+        if gateway_id:
+            params["VpnGatewayId"] = gateway_id
+        if connection_id:
+            params["VpnConnectionId"] = connection_id
+        return self._all_pages(
+            "DescribeVpnConnections",
+            params,
+            ("VpnConnections", "VpnConnection"),
+            region=region,
+            deadline=deadline,
+        )
+
+    def diagnose_vpn_gateway(
+        self,
+        region: str,
+        *,
+        gateway_id: str,
+        connection_id: str,
+        client_token: str,
+        deadline: Deadline,
+        retry: RetryPolicy | None = None,
+    ) -> str:
+        """Start a diagnosis of one IPsec connection; returns its DiagnoseId.
+
+        ``client_token`` makes it idempotent: the same token answers with the same DiagnoseId.
+        """
+        params = {
+            "VpnGatewayId": gateway_id,
+            "ResourceType": "IPsec",
+            "ResourceId": connection_id,
+            "ClientToken": client_token,
+        }
+        body = self.call(
+            "DiagnoseVpnGateway", params, region=region, deadline=deadline, retry=retry
+        )
+        diagnose_id = body.get("DiagnoseId")
+        if not isinstance(diagnose_id, str) or not diagnose_id:
+            raise ResponseError(SERVICE, "DiagnoseVpnGateway: no DiagnoseId", body.get("RequestId"))
+        return diagnose_id

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Protocol
 
 from vpndiag.errors import ConfigError
+from vpndiag.http.deadline import Deadline
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,9 @@ class LogRecord:
 
 
 class LogStore(Protocol):
-    def put(self, records: Sequence[LogRecord]) -> None: ...
+    def put(self, records: Sequence[LogRecord], *, deadline: Deadline | None = None) -> None:
+        """Write ``records``; no attempt starts after ``deadline`` (the archive's lease)."""
+        ...
 
     def record_ids(self, diagnose_id: str, since: int) -> set[str]: ...
 
@@ -75,7 +78,7 @@ class SqliteLogStore:
             raise ConfigError("log store", f"cannot open {self.path}: {exc}") from None
         self._lock = threading.Lock()
 
-    def put(self, records: Sequence[LogRecord]) -> None:
+    def put(self, records: Sequence[LogRecord], *, deadline: Deadline | None = None) -> None:
         rows = [
             (
                 r.time,

@@ -42,11 +42,11 @@ class SlsLogStore:
         self._tags = tags
         self._now = now
 
-    def put(self, records: Sequence[LogRecord]) -> None:
+    def put(self, records: Sequence[LogRecord], *, deadline: Deadline | None = None) -> None:
         groups: dict[tuple[str, str], list[LogRecord]] = {}
         for record in records:
             groups.setdefault((record.topic, record.source), []).append(record)
-        deadline = self._deadline()
+        deadline = min(self._deadline(), deadline, key=_expiry) if deadline else self._deadline()
         for (topic, source), group in groups.items():
             try:
                 self._client.put_logs(
@@ -87,3 +87,7 @@ class SlsLogStore:
 
     def location(self) -> str:
         return f"sls://{self._project}/{self._logstore}"
+
+
+def _expiry(deadline: Deadline) -> float:
+    return deadline.expires_at

@@ -1,0 +1,1 @@
+"""The EventBridge data plane: ``PutEvents`` to custom buses, stored for tests to read back."""

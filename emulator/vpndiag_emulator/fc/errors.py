@@ -1,0 +1,92 @@
+"""FC 2.0 error answers: ``{"ErrorCode", "ErrorMessage"}`` with the request id in a header.
+
+Codes follow the FC 2.0 API's common errors; where a code or status is inferred rather than
+documented, the constructor says so.
+"""
+
+from __future__ import annotations
+
+
+class FcApiError(Exception):
+    """An error answer of the FC API."""
+
+    def __init__(self, status: int, code: str, message: str, *, detail: str | None = None) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+        self.detail = detail
+        """Emulator-only explanation for the request log; never sent."""
+
+
+def missing_header(name: str) -> FcApiError:
+    """A header the signature needs is absent (code inferred)."""
+    return FcApiError(
+        400, "MissingRequiredHeader", f"required HTTP header {name} was not specified"
+    )
+
+
+def access_denied(detail: str | None = None) -> FcApiError:
+    """The key may not invoke this function (a RAM refusal)."""
+    return FcApiError(
+        403, "AccessDenied", "the caller is not authorized to invoke this function", detail=detail
+    )
+
+
+def invalid_access_key(key_id: str) -> FcApiError:
+    """No such access key (code inferred)."""
+    return FcApiError(403, "InvalidAccessKeyID", "invalid access key ID", detail=key_id)
+
+
+def signature_not_match(string_to_sign: str) -> FcApiError:
+    """The signature differs; the message quotes the server's string to sign, as the ACS gateways
+    do. It holds the x-fc-* headers, the STS token among them: clients must not pass it on."""
+    return FcApiError(
+        403,
+        "SignatureNotMatch",
+        "the request signature we calculated does not match the signature you provided. "
+        f"Check your access key and signing method. The string to sign is: {string_to_sign!r}",
+    )
+
+
+def time_skewed(detail: str) -> FcApiError:
+    """The Date header is too far from the server's clock."""
+    return FcApiError(
+        403,
+        "RequestTimeTooSkewed",
+        "the difference between the request time and the server's time is too large",
+        detail=detail,
+    )
+
+
+def invalid_security_token(detail: str) -> FcApiError:
+    """STS token missing, wrong, or sent with a permanent key (code inferred)."""
+    return FcApiError(403, "InvalidSecurityToken", "the security token is invalid", detail=detail)
+
+
+def function_not_found(service: str, function: str) -> FcApiError:
+    return FcApiError(
+        404, "FunctionNotFound", f"function '{function}' does not exist in service '{service}'"
+    )
+
+
+def payload_too_large(size: int, limit: int) -> FcApiError:
+    """Over the invocation payload limit (code and status inferred)."""
+    return FcApiError(
+        400, "InvalidArgument", f"payload size {size} exceeds the limit of {limit} bytes"
+    )
+
+
+def unsupported(detail: str) -> FcApiError:
+    """Emulator-specific: an FC API the emulator does not implement."""
+    return FcApiError(400, "Emulator.UnsupportedOperation", f"not emulated: {detail}")
+
+
+def ambiguous_region(service: str, function: str, regions: list[str]) -> FcApiError:
+    """Emulator-specific: a loopback request names no region, and the function is in several."""
+    return FcApiError(
+        400,
+        "Emulator.AmbiguousRegion",
+        f"{service}/{function} is registered in {', '.join(regions)}; address the real host "
+        "name ({account}.{region}.fc.aliyuncs.com) through the emulator as proxy",
+    )

@@ -1,0 +1,202 @@
+"""What an archived diagnosis does to its connection's health: findings, root cause, state,
+transitions, events. Runs after the archive's own writes, with the same idempotence:
+
+1. findings: the service's levels, raised by the configured thresholds (pure);
+2. root cause, only for a connection whose connectivity or configuration check is not normal:
+   taken once and kept beside the diagnosis (``<id>.rootcause.json``, create-only) because the
+   service's answer changes with every call; a replay reads the kept one back;
+3. state: the previous snapshot + this diagnosis -> the next snapshot and its transitions
+   (pure, so a replay computes the same bytes), saved create-only;
+4. events: "diagnosis archived" and one "connection state changed" per transition, with stable
+   ids, then an ``<id>.events-published`` marker. A publishing failure raises (after the archive
+   and the state are safe) so that the platform retries; a retry re-publishes the same ids, which
+   consumers de-duplicate.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from vpndiag.archive.layout import ArchiveKeys, canonical_json
+from vpndiag.errors import ArchiveConflict
+from vpndiag.health import events
+from vpndiag.health.actions import Action, ActionTable
+from vpndiag.health.rootcause import Redaction, RootCause, needs_root_cause
+from vpndiag.health.store import Snapshot, StateStore
+from vpndiag.health.thresholds import Finding, Thresholds, assess
+from vpndiag.health.transitions import Rule, advance
+from vpndiag.http.deadline import Deadline
+from vpndiag.model.summary import DiagnosisSummary
+from vpndiag.store.objects import ObjectStore
+
+log = logging.getLogger("vpndiag.health")
+
+
+class RootCauseSource(Protocol):
+    def __call__(
+        self, *, region: str, gateway_id: str, connection_id: str, deadline: Deadline
+    ) -> RootCause: ...
+
+
+class Publisher(Protocol):
+    def __call__(self, events: list[dict[str, Any]], deadline: Deadline) -> None: ...
+
+
+@dataclass(frozen=True)
+class HealthOutcome:
+    snapshot: Snapshot
+    root_cause: RootCause | None
+    events_published: int
+
+
+def rootcause_key(keys: ArchiveKeys) -> str:
+    return keys.raw.removesuffix(".raw.json") + ".rootcause.json"
+
+
+def events_key(keys: ArchiveKeys) -> str:
+    return keys.raw.removesuffix(".raw.json") + ".events-published"
+
+
+class HealthTracker:
+    def __init__(
+        self,
+        *,
+        objects: ObjectStore,
+        prefix: str = "",
+        rule: Rule,
+        thresholds: Thresholds,
+        actions: ActionTable,
+        root_cause: RootCauseSource | None,
+        publisher: Publisher | None,
+        redaction: Redaction = "ips",
+        location: Callable[[str], str] | None = None,
+    ) -> None:
+        self._objects = objects
+        self._states = StateStore(objects, prefix=prefix)
+        self._rule = rule
+        self._thresholds = thresholds
+        self._actions = actions
+        self._root_cause = root_cause
+        self._publisher = publisher
+        self._redaction = redaction
+        self._location = location or objects.location
+
+    def track(
+        self, summary: DiagnosisSummary, keys: ArchiveKeys, deadline: Deadline
+    ) -> HealthOutcome | None:
+        """Update the connection's health; None for a diagnosis that says nothing about one."""
+        at = summary.finish_time
+        if not summary.complete or summary.resource_id is None or at is None:
+            return None
+        findings = [assess(check, self._thresholds) for check in summary.checks]
+        cause = self._take_root_cause(summary, summary.resource_id, findings, keys, deadline)
+        previous = self._states.previous(summary.resource_id, at, summary.diagnose_id)
+        state, transitions = advance(
+            previous.state if previous else None,
+            findings=findings,
+            connection_id=summary.resource_id,
+            gateway_id=summary.gateway_id,
+            region=summary.region,
+            diagnose_id=summary.diagnose_id,
+            at=at,
+            rule=self._rule,
+        )
+        actions = self._actions_for(findings)
+        snapshot = Snapshot(
+            state=state,
+            transitions=transitions,
+            findings=[_finding_record(f, actions.get(f.check)) for f in findings],
+            root_cause=cause.model_dump(mode="json") if cause else None,
+            archive_key=keys.summary,
+        )
+        self._states.save(snapshot)
+        published = self._publish(
+            summary,
+            snapshot=snapshot,
+            findings=findings,
+            actions=actions,
+            cause=cause,
+            keys=keys,
+            deadline=deadline,
+        )
+        return HealthOutcome(snapshot, cause, published)
+
+    def _actions_for(self, findings: list[Finding]) -> dict[str, Action | None]:
+        chosen: dict[str, Action | None] = {}
+        for finding in findings:
+            if finding.threshold is not None:
+                chosen[finding.check] = self._actions.for_threshold(finding.threshold)
+            else:
+                chosen[finding.check] = self._actions.for_check(finding.check, finding.level)
+        return chosen
+
+    def _take_root_cause(
+        self,
+        summary: DiagnosisSummary,
+        connection_id: str,
+        findings: list[Finding],
+        keys: ArchiveKeys,
+        deadline: Deadline,
+    ) -> RootCause | None:
+        if self._root_cause is None or not needs_root_cause(findings):
+            return None
+        key = rootcause_key(keys)
+        kept = self._objects.get(key)
+        if kept is None:
+            taken = self._root_cause(
+                region=summary.region,
+                gateway_id=summary.gateway_id,
+                connection_id=connection_id,
+                deadline=deadline,
+            )
+            body = canonical_json(taken.model_dump(mode="json"))
+            try:
+                self._objects.put_if_absent(key, body, content_type="application/json")
+                return taken
+            except ArchiveConflict:
+                # A concurrent attempt kept its own answer first; everyone uses that one.
+                kept = self._objects.get(key)
+        return None if kept is None else RootCause.model_validate_json(kept)
+
+    def _publish(
+        self,
+        summary: DiagnosisSummary,
+        *,
+        snapshot: Snapshot,
+        findings: list[Finding],
+        actions: dict[str, Action | None],
+        cause: RootCause | None,
+        keys: ArchiveKeys,
+        deadline: Deadline,
+    ) -> int:
+        marker = events_key(keys)
+        if self._publisher is None or self._objects.exists(marker):
+            return 0
+        where = self._location(keys.summary)
+        batch = [events.diagnosis_archived(summary, where, findings, actions, cause)]
+        batch += [
+            events.state_changed(t, summary, cause, actions, where) for t in snapshot.transitions
+        ]
+        self._publisher(batch, deadline)
+        self._objects.put_if_absent(marker, b"", content_type="text/plain")
+        log.info(
+            "published %d events for %s",
+            len(batch),
+            summary.diagnose_id,
+            extra={"diagnose_id": summary.diagnose_id, "events": len(batch)},
+        )
+        return len(batch)
+
+
+def _finding_record(finding: Finding, action: Action | None) -> dict[str, Any]:
+    return {
+        "check": finding.check,
+        "level": finding.level,
+        "service_level": finding.service_level,
+        "threshold": finding.threshold,
+        "note": finding.note,
+        "action": action.key if action else None,
+    }

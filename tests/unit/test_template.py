@@ -1,0 +1,493 @@
+"""template.yml held to the code: handlers, settings, RAM actions, index fields, packages.
+
+What the template must match is derived from the code, never copied into this file: the RAM
+actions from the clients' ``ACTIONS`` and from the requests the cloud stores actually send, the
+index keys from the records the archive writes, the settings from the settings models.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+import responses
+import yaml
+from tools import package
+
+from tests.conftest import EVENTS, ROOT
+from vpndiag import config
+from vpndiag.archive.records import records_for
+from vpndiag.cli import load_function
+from vpndiag.clients import vpc
+from vpndiag.credentials import Credentials
+from vpndiag.events import HEALTH_EVENT_TYPES
+from vpndiag.http.deadline import Deadline
+from vpndiag.http.retry import RetryPolicy
+from vpndiag.http.session import new_session
+from vpndiag.model.response import parse_result
+from vpndiag.normalize import normalize
+from vpndiag.store.factory import Wiring, open_log_store, open_object_store
+from vpndiag.store.logs import LogRecord
+from vpndiag.sweep import fc_handoff
+from vpndiag.sweep import settings as sweep_settings
+
+Doc = dict[str, Any]
+TEMPLATE = ROOT / "template.yml"
+FUNCTION_TYPE = "Aliyun::Serverless::Function"
+# Values for the parameters without a default, and for the pseudo parameters.
+SAMPLE_PARAMETERS = {
+    "ArchiveBucket": "vpndiag-archive-test",
+    "ALIYUN::AccountId": "1234567890123456",
+    "ALIYUN::Region": "cn-hangzhou",
+    "ALIYUN::StackName": "vpndiag-test",
+}
+
+
+class RosLoader(yaml.SafeLoader):
+    """YAML with ROS's short-form functions: ``!Ref x`` -> ``{"Ref": x}``, ``!Sub`` ->
+    ``{"Fn::Sub": ...}``, ``!GetAtt a.b`` -> ``{"Fn::GetAtt": [a, b]}``, and so on."""
+
+
+# ROS's functions in short form; an unknown tag fails the load, so a new one gets added here.
+ROS_FUNCTIONS = (
+    "Ref", "Sub", "GetAtt", "Join", "Select", "Split", "If", "Equals", "Not", "And", "Or",
+    "FindInMap", "GetAZs", "Base64Encode", "Replace", "Str", "Length", "Index", "ListMerge",
+    "GetJsonValue", "MergeMapToList", "Jq", "Add", "Min", "Max", "Avg", "Calculate",
+)  # fmt: skip
+
+
+def _ros_function(suffix: str) -> Callable[[RosLoader, yaml.Node], Doc]:
+    def construct(loader: RosLoader, node: yaml.Node) -> Doc:
+        value: Any
+        if isinstance(node, yaml.ScalarNode):
+            value = loader.construct_scalar(node)
+        elif isinstance(node, yaml.SequenceNode):
+            value = loader.construct_sequence(node, deep=True)
+        elif isinstance(node, yaml.MappingNode):
+            value = loader.construct_mapping(node, deep=True)
+        if suffix == "Ref":
+            return {"Ref": value}
+        if suffix == "GetAtt" and isinstance(value, str):
+            value = value.split(".", 1)
+        return {f"Fn::{suffix}": value}
+
+    return construct
+
+
+for _name in ROS_FUNCTIONS:
+    RosLoader.add_constructor(f"!{_name}", _ros_function(_name))
+
+
+@pytest.fixture(scope="module")
+def template() -> Doc:
+    document: Doc = yaml.load(TEMPLATE.read_text(), Loader=RosLoader)
+    return document
+
+
+def _parameters(template: Doc) -> dict[str, str]:
+    defaults = {
+        name: str(spec["Default"])
+        for name, spec in template["Parameters"].items()
+        if "Default" in spec
+    }
+    return {**defaults, **SAMPLE_PARAMETERS}
+
+
+def _resolve(value: Any, parameters: dict[str, str]) -> Any:
+    """Evaluate !Ref and !Sub with the parameters (enough for environment values and ARNs)."""
+    if isinstance(value, dict) and set(value) == {"Ref"}:
+        return parameters[value["Ref"]]
+    if isinstance(value, dict) and set(value) == {"Fn::Sub"}:
+        return re.sub(r"\$\{([^}]+)\}", lambda m: parameters[m[1]], value["Fn::Sub"])
+    if isinstance(value, list):
+        return [_resolve(v, parameters) for v in value]
+    if isinstance(value, dict):
+        return {k: _resolve(v, parameters) for k, v in value.items()}
+    return value
+
+
+def _functions(template: Doc) -> dict[str, Doc]:
+    """Every function's properties, by function name (its logical id in the service)."""
+    return {
+        name: child["Properties"]
+        for service in template["Resources"].values()
+        if service["Type"] == "Aliyun::Serverless::Service"
+        for name, child in service.items()
+        if isinstance(child, dict) and child.get("Type") == FUNCTION_TYPE
+    }
+
+
+def _environment(template: Doc, function: str) -> dict[str, str]:
+    env = _functions(template)[function].get("EnvironmentVariables", {})
+    resolved: dict[str, str] = _resolve(env, _parameters(template))
+    return resolved
+
+
+def _role_policies(template: Doc) -> dict[str, list[Doc]]:
+    """Statements of each policy of the service role, by policy name prefix (code, platform)."""
+    (role,) = (r for r in template["Resources"].values() if r["Type"] == "ALIYUN::RAM::Role")
+    policies = _resolve(role["Properties"]["Policies"], _parameters(template))
+    return {p["PolicyName"].split("-")[1]: p["PolicyDocument"]["Statement"] for p in policies}
+
+
+def _actions(statements: list[Doc]) -> set[str]:
+    return {action for s in statements for action in s["Action"]}
+
+
+def _resources_of_type(template: Doc, kind: str) -> list[Doc]:
+    return [r for r in template["Resources"].values() if r["Type"] == kind]
+
+
+# -- functions ------------------------------------------------------------------------------------
+
+
+def test_the_template_deploys_both_functions(template: Doc) -> None:
+    """The archive and the sweep, each with its own folder under functions/."""
+    assert sorted(_functions(template)) == sorted(
+        p.parent.name for p in ROOT.glob("functions/*/index.py")
+    )
+
+
+def test_every_function_runs_python310(template: Doc) -> None:
+    """The runtime the code is checked against (vermin, the 3.10 test run)."""
+    assert {f["Runtime"] for f in _functions(template).values()} == {"python3.10"}
+
+
+@pytest.mark.parametrize("role", ["Handler", "Initializer"])
+def test_handlers_resolve_to_callables(template: Doc, role: str) -> None:
+    """``index.handler`` / ``index.initializer`` exist in functions/<name>/index.py."""
+    for name, properties in _functions(template).items():
+        module_name, _, attribute = properties[role].partition(".")
+        assert module_name == "index"
+        module = load_function(name, ROOT / "functions")
+        assert callable(getattr(module, attribute)), f"{name}: {properties[role]}"
+
+
+def test_code_uris_are_the_packages_make_package_builds(template: Doc) -> None:
+    """CodeUri of each function is the zip tools/package.py writes for it."""
+    for name, properties in _functions(template).items():
+        assert ROOT / properties["CodeUri"] == package.zip_path(ROOT / "build", name)
+
+
+# -- settings -------------------------------------------------------------------------------------
+
+
+def _known_settings() -> set[str]:
+    shared = {config.env_name(f) for f in config.Settings.model_fields}
+    sweep = {sweep_settings.env_name(f) for f in sweep_settings.SweepSettings.model_fields}
+    return shared | sweep
+
+
+def test_every_vpndiag_variable_is_a_setting(template: Doc) -> None:
+    """No VPNDIAG_* variable the template sets is unknown to the code (the loaders reject them)."""
+    for name in _functions(template):
+        variables = {k for k in _environment(template, name) if k.startswith(config.PREFIX)}
+        assert variables <= _known_settings(), name
+
+
+def test_archive_settings_load_with_cloud_stores(template: Doc) -> None:
+    """The archive's environment loads, and names OSS and SLS rather than the local defaults."""
+    settings = config.load(_environment(template, "archive"))
+
+    assert settings.object_store.startswith("oss://")
+    assert settings.log_store.startswith("sls://")
+
+
+def test_sweep_settings_load_and_fan_out_through_fc(template: Doc) -> None:
+    """The sweep's environment loads (regions are required) and hands off through FC."""
+    sweep, shared = sweep_settings.load(_environment(template, "sweep"))
+    config.load(shared)
+
+    assert sweep.handoff == "fc"
+    assert sweep.regions
+
+
+def test_archive_records_go_to_the_indexed_logstore(template: Doc) -> None:
+    """VPNDIAG_LOG_STORE names the logstore the template creates and indexes."""
+    log_store = _environment(template, "archive")["VPNDIAG_LOG_STORE"]
+    parameters = _parameters(template)
+    (index, _) = _resources_of_type(template, "ALIYUN::SLS::Index")
+    target = _resolve(index["Properties"], parameters)
+
+    assert log_store == f"sls://{target['ProjectName']}/{target['LogstoreName']}"
+
+
+# -- RAM ------------------------------------------------------------------------------------------
+
+
+_WIRE_ACTIONS = (
+    # (service, method, URL pattern) -> RAM action, from the OSS and SLS authorization references.
+    ("oss", "PUT", re.compile(r"/[^?]+$"), "oss:PutObject"),
+    ("oss", "GET", re.compile(r"/\?.*list-type=2"), "oss:ListObjects"),
+    ("oss", "GET", re.compile(r"/[^?]+$"), "oss:GetObject"),
+    ("oss", "HEAD", re.compile(r"/[^?]+$"), "oss:GetObject"),
+    ("log", "POST", re.compile(r"/logstores/[^/]+/shards/lb$"), "log:PostLogStoreLogs"),
+    ("log", "GET", re.compile(r"/logstores/[^/?]+\?.*type=log"), "log:GetLogStoreLogs"),
+)
+_OSS_HOST = re.compile(r"https://[a-z0-9-]+\.oss-[a-z0-9-]+\.aliyuncs\.com(/.*)")
+_SLS_HOST = re.compile(r"https://[a-z0-9-]+\.[a-z0-9-]+\.log\.aliyuncs\.com(/.*)")
+_LIST_BODY = b"<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>"
+_EXISTS = b"<Error><Code>FileAlreadyExists</Code><Message>exists</Message></Error>"
+
+
+def _stub(sent: list[tuple[str, str, str]]) -> Any:
+    """Answers the stores' requests as the services would, recording (service, method, path)."""
+
+    def answer(request: requests.PreparedRequest) -> tuple[int, dict[str, str], bytes]:
+        url, method = request.url or "", request.method or ""
+        oss, sls = _OSS_HOST.fullmatch(url), _SLS_HOST.fullmatch(url)
+        match = oss or sls
+        assert match is not None, url
+        sent.append(("oss" if oss else "log", method, match[1]))
+        if oss and method == "PUT":
+            return 409, {"Content-Type": "application/xml"}, _EXISTS
+        if oss and "list-type=2" in url:
+            return 200, {"Content-Type": "application/xml"}, _LIST_BODY
+        if sls and method == "GET":
+            return 200, {"x-log-progress": "Complete", "x-log-count": "0"}, b"[]"
+        return 200, {}, b"existing" if oss and method == "GET" else b""
+
+    return answer
+
+
+def _store_actions() -> set[str]:
+    """The RAM actions the OSS and SLS stores need, from the requests each of their methods
+    sends (put_if_absent meeting an existing object takes the GetObject path too)."""
+    settings = config.Settings(
+        object_store="oss://vpndiag-archive-test/vpndiag/",
+        log_store="sls://vpndiag-logs/diagnoses",
+        storage_region="cn-hangzhou",
+    )
+    keys = Credentials("LTAIexample", "secret")
+    wiring = Wiring(
+        session=new_session(),
+        credentials=lambda: keys,
+        retry=RetryPolicy(attempts=1),
+        deadline=lambda: Deadline.after(30),
+        function_region=None,
+    )
+    sent: list[tuple[str, str, str]] = []
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        for method in ("GET", "PUT", "HEAD", "POST"):
+            mock.add_callback(method, re.compile(r"https://.*"), callback=_stub(sent))
+        objects, prefix = open_object_store(settings, lambda: wiring)
+        objects.put_if_absent(prefix + "k", b"existing", content_type="text/plain")
+        objects.get(prefix + "k")
+        objects.exists(prefix + "k")
+        list(objects.list(prefix))
+        logs = open_log_store(settings, lambda: wiring)
+        record = LogRecord(0, "t", "s", {"record_id": "r", "diagnose_id": "vpndgn-abcd1234"})
+        logs.put([record])
+        logs.record_ids("vpndgn-abcd1234", 0)
+    actions = set()
+    for service, method, path in sent:
+        found = [
+            a for s, m, p, a in _WIRE_ACTIONS if (s, m) == (service, method) and p.search(path)
+        ]
+        assert found, f"no RAM action known for {service} {method} {path}: add it"
+        actions.add(found[0])
+    return actions
+
+
+def _code_actions() -> set[str]:
+    return set(vpc.ACTIONS) | set(fc_handoff.ACTIONS) | _store_actions()
+
+
+def test_code_policy_grants_exactly_the_actions_the_code_calls(template: Doc) -> None:
+    """No action the code needs is missing, and none it does not call is granted."""
+    assert _actions(_role_policies(template)["code"]) == _code_actions()
+
+
+def test_platform_policy_only_delivers_logs_and_dead_letters(template: Doc) -> None:
+    """The second policy is FC's own use of the role: function logs and the failure destination."""
+    assert _actions(_role_policies(template)["platform"]) == {
+        "log:PostLogStoreLogs",
+        "mns:SendMessage",
+    }
+
+
+def test_no_statement_grants_a_wildcard(template: Doc) -> None:
+    """No ``*`` action and no bare ``*`` resource anywhere in the role."""
+    statements = [s for group in _role_policies(template).values() for s in group]
+
+    assert not [a for a in _actions(statements) if "*" in a]
+    assert not [r for s in statements for r in s["Resource"] if r == "*"]
+
+
+def test_invoke_permission_names_the_function_the_sweep_invokes(template: Doc) -> None:
+    """fc:InvokeFunction is scoped to the archive function the sweep's settings name."""
+    env = _environment(template, "sweep")
+    (statement,) = [
+        s for s in _role_policies(template)["code"] if "fc:InvokeFunction" in s["Action"]
+    ]
+    target = (
+        f"services/{env['VPNDIAG_SWEEP_ARCHIVE_SERVICE']}"
+        f"/functions/{env['VPNDIAG_SWEEP_ARCHIVE_FUNCTION']}"
+    )
+
+    assert [r.split(":", 4)[4] for r in statement["Resource"]] == [target]
+
+
+def test_the_role_is_the_services(template: Doc) -> None:
+    """The service runs with the role whose policies are checked above."""
+    (service,) = _resources_of_type(template, "Aliyun::Serverless::Service")
+    (name,) = [k for k, r in template["Resources"].items() if r["Type"] == "ALIYUN::RAM::Role"]
+
+    assert service["Properties"]["Role"] == {"Fn::GetAtt": [name, "Arn"]}
+
+
+# -- storage --------------------------------------------------------------------------------------
+
+
+def _record_fields() -> set[str]:
+    body = (EVENTS / "responses" / "finished-all-checks.json").read_bytes()
+    summary = normalize(parse_result(body), region="cn-hangzhou", account_id="1234567890123456")
+    records = records_for(summary, archive_key="k", request_id="r", now=0)
+    return {field for record in records for field in record.contents}
+
+
+def test_index_keys_are_the_record_fields(template: Doc) -> None:
+    """Every field records.py writes is indexed, and nothing else."""
+    (records_index, _) = _resources_of_type(template, "ALIYUN::SLS::Index")
+    keys = [k["Name"] for k in records_index["Properties"]["KeyIndices"]]
+
+    assert (len(keys), set(keys)) == (len(set(keys)), _record_fields())
+
+
+def test_logstores_have_a_ttl(template: Doc) -> None:
+    """Records and function logs expire: no logstore keeps data forever by omission."""
+    stores = _resources_of_type(template, "ALIYUN::SLS::Logstore")
+
+    assert len(stores) == 2
+    assert all("TTL" in s["Properties"] for s in stores)
+
+
+def test_bucket_expires_the_archive_prefix(template: Doc) -> None:
+    """The bucket's lifecycle covers the prefix the archive writes under."""
+    (bucket,) = _resources_of_type(template, "ALIYUN::OSS::Bucket")
+    object_store = _environment(template, "archive")["VPNDIAG_OBJECT_STORE"]
+    prefix = object_store.split("/", 3)[3]
+    rules = bucket["Properties"]["LifecycleConfiguration"]["Rule"]
+
+    assert any(r["Prefix"] == prefix and "Expiration" in r for r in rules)
+
+
+# -- asynchronous invocations and events -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("function", ["archive", "sweep"])
+def test_failed_async_invocations_go_to_the_templates_queue(template: Doc, function: str) -> None:
+    """OnFailure is the MNS queue the template creates; retries and event age are explicit."""
+    parameters = _parameters(template)
+    config_ = _resolve(_functions(template)[function]["AsyncConfiguration"], parameters)
+    (queue,) = _resources_of_type(template, "ALIYUN::MNS::Queue")
+    name = _resolve(queue["Properties"]["QueueName"], parameters)
+
+    assert config_["Destination"]["OnFailure"].endswith(f":/queues/{name}/messages")
+    assert {"MaxAsyncRetryAttempts", "MaxAsyncEventAgeInSeconds"} <= set(config_)
+
+
+def test_a_timer_triggers_the_sweep(template: Doc) -> None:
+    """The sweep's only trigger is its timer."""
+    events = _functions(template)["sweep"]["Events"]
+
+    assert [e["Type"] for e in events.values()] == ["Timer"]
+
+
+def _rule_targets(template: Doc, bus: str) -> list[Doc]:
+    parameters = _parameters(template)
+    rules = [
+        _resolve(r["Properties"], parameters)
+        for r in _resources_of_type(template, "ALIYUN::EventBridge::Rule")
+    ]
+    return [r for r in rules if r["EventBusName"] == bus]
+
+
+def test_health_rule_matches_the_events_the_archive_reacts_to(template: Doc) -> None:
+    """The default bus's rule forwards exactly the health event types the parser knows."""
+    (rule,) = _rule_targets(template, "default")
+
+    assert set(rule["FilterPattern"]["type"]) == HEALTH_EVENT_TYPES
+    assert rule["FilterPattern"]["source"] == ["acs.vpn"]
+
+
+def test_every_rule_invokes_the_archive_asynchronously(template: Doc) -> None:
+    """Health and diagnosis events reach the archive function, asynchronously (retries, DLQ)."""
+    for rule in _resources_of_type(template, "ALIYUN::EventBridge::Rule"):
+        (target,) = rule["Properties"]["Targets"]
+        params = {p["ResourceKey"]: p.get("Value") for p in target["ParamList"]}
+        assert (target["Type"], params["functionName"], params["InvocationType"]) == (
+            "acs.fc.function",
+            "archive",
+            "Async",
+        )
+
+
+def test_diagnosis_events_have_their_own_bus(template: Doc) -> None:
+    """The custom bus exists and a rule on it forwards diagnosis events."""
+    (bus,) = _resources_of_type(template, "ALIYUN::EventBridge::EventBus")
+    name = _resolve(bus["Properties"]["EventBusName"], _parameters(template))
+
+    assert len(_rule_targets(template, name)) == 1
+
+
+# -- packages -------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The packages, built offline from a stand-in dependency directory."""
+    root = tmp_path_factory.mktemp("package")
+    deps = root / "deps"
+    for name in ("pydantic/__init__.py", "pydantic/__pycache__/x.pyc", "bin/tool"):
+        (deps / name).parent.mkdir(parents=True, exist_ok=True)
+        (deps / name).write_text("")
+    package.build(root / "build", deps)
+    return root / "build"
+
+
+@pytest.mark.parametrize("function", ["archive", "sweep"])
+def test_package_has_the_handler_at_its_root(built: Path, function: str) -> None:
+    """index.py at the root is the function's own, next to vpndiag and the dependencies."""
+    with zipfile.ZipFile(package.zip_path(built, function)) as archive:
+        names = set(archive.namelist())
+        index = archive.read("index.py")
+
+    assert index == (ROOT / "functions" / function / "index.py").read_bytes()
+    assert {"vpndiag/__init__.py", "vpndiag/sweep/runner.py", "pydantic/__init__.py"} <= names
+
+
+def test_package_leaves_out_the_demo_and_caches(built: Path) -> None:
+    """No demo (it needs the emulator), no bytecode caches, no console scripts."""
+    with zipfile.ZipFile(package.zip_path(built, "sweep")) as archive:
+        names = archive.namelist()
+
+    assert "vpndiag/demo.py" not in names
+    assert not [
+        n for n in names if "__pycache__" in n or n.startswith(("bin/", "vpndiag_emulator"))
+    ]
+
+
+def test_package_is_reproducible(built: Path, tmp_path: Path) -> None:
+    """The same inputs give the same bytes (fixed timestamps, sorted entries)."""
+    deps = tmp_path / "deps"
+    (deps / "pydantic").mkdir(parents=True)
+    (deps / "pydantic" / "__init__.py").write_text("")
+    first = package.build(tmp_path / "a", deps)[0].read_bytes()
+
+    assert package.build(tmp_path / "b", deps)[0].read_bytes() == first
+
+
+def test_packaged_template_points_every_function_at_its_uploaded_zip(template: Doc) -> None:
+    """``--code-location`` rewrites each CodeUri to the OSS object ROS deploys from."""
+    packaged = package.packaged_template(TEMPLATE.read_text(), "oss://code-bucket/vpndiag/1")
+    rewritten = yaml.load(packaged, Loader=RosLoader)
+
+    assert {n: f["CodeUri"] for n, f in _functions(rewritten).items()} == {
+        name: f"oss://code-bucket/vpndiag/1/{name}.zip" for name in _functions(template)
+    }
