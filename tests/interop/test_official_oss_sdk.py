@@ -92,6 +92,13 @@ def test_metadata_round_trips_through_head(bucket: oss2.Bucket) -> None:
     assert head.etag == put.etag
 
 
+def test_head_reports_the_object_size_over_the_socket(bucket: oss2.Bucket) -> None:
+    """HeadObject's Content-Length is the object's size, though no body is sent."""
+    bucket.put_object("sized", b"0123456789")
+
+    assert bucket.head_object("sized").content_length == 10
+
+
 def test_forbid_overwrite_is_file_already_exists(bucket: oss2.Bucket) -> None:
     """A create-only put of an existing key raises with 409 FileAlreadyExists."""
     bucket.put_object("once", b"first")

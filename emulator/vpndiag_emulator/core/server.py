@@ -114,15 +114,23 @@ class _Handler(BaseHTTPRequestHandler):
             reason = HTTPStatus(response.status).phrase
         except ValueError:
             reason = ""
+        declared = next(
+            (v for k, v in response.headers.items() if k.lower() == "content-length"), None
+        )
         headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
-        headers["Content-Length"] = str(len(response.body))
+        # A HEAD answer has no body but tells the length of the one GET would return, when the
+        # service says it (OSS HeadObject); everything else is measured from the body sent.
+        is_head = self.command == "HEAD"
+        headers["Content-Length"] = (
+            declared if is_head and declared is not None else str(len(response.body))
+        )
         if self.close_connection:
             headers["Connection"] = "close"
         head = f"HTTP/1.1 {response.status} {reason}\r\n" + "".join(
             f"{name}: {value}\r\n" for name, value in headers.items()
         )
         payload = (head + "\r\n").encode("latin-1")
-        if self.command != "HEAD":
+        if not is_head:
             payload += response.body
         self.wfile.write(payload)
         self.log_request(response.status)

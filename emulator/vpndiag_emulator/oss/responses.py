@@ -123,8 +123,7 @@ def get_object(call: OssCall) -> EmulatedResponse:
 def head_object(call: OssCall) -> EmulatedResponse:
     """HeadObject: GetObject's headers, the object's size in ``Content-Length``, no body.
 
-    The in-process transport sends that ``Content-Length`` as given; the loopback server (core)
-    recomputes it from the (empty) body and so reports 0 for a HEAD.
+    Both transports send that ``Content-Length`` as given.
     """
     stored = call.backend.get_object(call.bucket, call.key)
     headers = {**_object_headers(stored), "Content-Length": str(len(stored.body))}
