@@ -15,6 +15,7 @@ from vpndiag.clients.endpoints import VpcEndpoints
 from vpndiag.clients.vpc import VpcClient, client_token
 from vpndiag.errors import BatchError, EventError, VpndiagError
 from vpndiag.events import DiagnosisRequest, parse_event
+from vpndiag.health.wiring import build_tracker
 from vpndiag.http.deadline import Deadline
 from vpndiag.http.retry import RetryPolicy
 from vpndiag.http.session import new_session
@@ -67,6 +68,19 @@ class ArchiveApp:
 
         self.objects, prefix = open_object_store(settings, wiring)
         self.logs = open_log_store(settings, wiring)
+        self._context_account: str | None = None
+        function_region = environ.get("ALIBABA_CLOUD_REGION") or environ.get("FC_REGION")
+        self.health = build_tracker(
+            settings,
+            objects=self.objects,
+            prefix=prefix,
+            vpc=self.vpc,
+            session=session,
+            credentials=self._current_credentials,
+            retry=retry,
+            account_id=lambda: settings.account_id or self._context_account,
+            region=lambda: settings.storage_region or function_region,
+        )
         self.pipeline = ArchivePipeline(
             source=self.vpc,
             objects=self.objects,
@@ -74,6 +88,7 @@ class ArchiveApp:
             prefix=prefix,
             poll_interval=settings.poll_interval,
             write_reserve=settings.write_reserve,
+            health=self.health,
         )
         logging.getLogger("vpndiag").setLevel(settings.log_level)
 
@@ -97,6 +112,9 @@ class ArchiveApp:
         self._deadline = Deadline.for_invocation(
             context, default_timeout=self.settings.default_timeout, reserve=1.0
         )
+        account = getattr(context, "account_id", None)
+        if isinstance(account, str) and account:
+            self._context_account = account
         return self._deadline
 
     def archive(self, request: DiagnosisRequest, deadline: Deadline) -> ArchiveResult:

@@ -94,6 +94,80 @@ def cmd_emulator(args: argparse.Namespace) -> int:
     return serve_forever(argv)
 
 
+def open_archive(url: str | None) -> tuple[Any, str]:
+    """The object store an archive lives in (and its key prefix), configured as the functions are."""
+    import os
+
+    from vpndiag import config, credentials
+    from vpndiag.http.deadline import Deadline
+    from vpndiag.http.retry import RetryPolicy
+    from vpndiag.http.session import new_session
+    from vpndiag.store.factory import Wiring, open_object_store
+
+    settings = config.load(os.environ, object_store=url)
+
+    def wiring() -> Wiring:
+        return Wiring(
+            session=new_session(proxy=settings.http_proxy),
+            credentials=lambda: credentials.resolve(
+                explicit=None, context=None, environ=os.environ
+            ),
+            retry=RetryPolicy(attempts=settings.max_attempts),
+            deadline=lambda: Deadline.after(settings.default_timeout),
+            function_region=os.environ.get("ALIBABA_CLOUD_REGION"),
+        )
+
+    return open_object_store(settings, wiring)
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    from vpndiag import identifiers
+    from vpndiag.health.history import changes, duration
+    from vpndiag.health.store import StateStore
+
+    try:
+        connection = identifiers.connection_id(args.connection)
+        objects, prefix = open_archive(args.archive)
+        store = StateStore(objects, prefix=prefix)
+        current = store.latest(connection)
+        if current is None:
+            return _fail(
+                f"no recorded state for {connection} in {objects.location(prefix or '.')}", 1
+            )
+        moves = changes(store.history(connection))
+    except VpndiagError as exc:
+        return _fail(str(exc))
+    state = current.state
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "state": state.model_dump(mode="json"),
+                    "changes": [{**vars(m), "at": m.at.isoformat()} for m in moves],
+                },
+                indent=2,
+                default=str,
+            )
+        )
+        return 0
+    print(
+        f"{connection} (gateway {state.gateway_id}, {state.region}): now {state.level.upper()} "
+        f"since {state.since:%Y-%m-%d %H:%M} UTC"
+        + (", FLAPPING" if state.flapping else "")
+        + f"; {state.diagnoses} diagnoses, {state.transitions} changes"
+    )
+    for move in moves:
+        print(
+            f"  {move.at:%Y-%m-%d %H:%M}  {move.from_level or 'first seen':>10} -> {move.to_level:<16}"
+            f"  after {duration(move.lasted_seconds):>7}  {move.diagnose_id}"
+        )
+        for cause in move.causes:
+            print(f"      why: {cause}")
+        for cause in move.root_cause:
+            print(f"      tunnel: {cause}")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from vpndiag.demo import run_demo
 
@@ -126,6 +200,16 @@ def build_parser() -> argparse.ArgumentParser:
     emu.add_argument("--port", type=int, default=0)
     emu.add_argument("--access-key", action="append", metavar="ID:SECRET")
     emu.set_defaults(run=cmd_emulator)
+
+    history = sub.add_parser("history", help="a connection's timeline from the archive")
+    history.add_argument("connection", help="IPsec connection id (vco-...)")
+    history.add_argument(
+        "--archive",
+        default=None,
+        help="file:<dir> or oss://<bucket>/<prefix> (default: VPNDIAG_OBJECT_STORE, else file:var/archive)",
+    )
+    history.add_argument("--json", action="store_true", help="print JSON instead of text")
+    history.set_defaults(run=cmd_history)
 
     demo = sub.add_parser("demo", help="emulated estate + sample events -> archive (make run)")
     demo.add_argument("--events", default="events")

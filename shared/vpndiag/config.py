@@ -53,6 +53,26 @@ class Settings(BaseModel):
         60.0, gt=0, le=86400, description="used when the context has none"
     )
     account_id: str | None = None
+    # Connection health over time (docs/health.md).
+    health: bool = Field(True, description="track each connection's state and transitions")
+    health_confirm: int = Field(
+        2, ge=1, le=20, description="N: sightings that confirm a change ..."
+    )
+    health_window: int = Field(3, ge=1, le=20, description="... among the last M diagnoses")
+    flap_changes: int = Field(3, ge=2, le=50, description="changes that make a connection flap ...")
+    flap_window: int = Field(10, ge=2, le=200, description="... within this many diagnoses")
+    quota_threshold: float | None = Field(80.0, gt=0, le=100, description="% used; off disables")
+    rtt_threshold_ms: float | None = Field(150.0, gt=0, description="ms; off disables")
+    loss_threshold: float | None = Field(5.0, gt=0, le=100, description="% lost; off disables")
+    root_cause: bool = Field(True, description="DiagnoseVpnConnections for down tunnels")
+    redaction: Literal["none", "ips", "drop"] = Field(
+        "ips", description="what root-cause log lines keep of IP addresses"
+    )
+    actions_file: str | None = Field(None, description="JSON merged over the built-in actions")
+    event_bus: str | None = Field(None, description="EventBridge custom bus; unset: no events")
+    eventbridge_endpoint: str | None = Field(
+        None, description="base URL overriding EventBridge; may hold {account} and {region}"
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("object_store")
@@ -68,6 +88,11 @@ class Settings(BaseModel):
         if not value.startswith(("sqlite:", "sls://")):
             raise ValueError("must start with sqlite: or sls://")
         return value
+
+    @field_validator("quota_threshold", "rtt_threshold_ms", "loss_threshold", mode="before")
+    @classmethod
+    def _off(cls, value: object) -> object:
+        return None if isinstance(value, str) and value.lower() == "off" else value
 
     @field_validator("http_proxy")
     @classmethod
@@ -95,4 +120,9 @@ def load(environ: Mapping[str, str], **overrides: object) -> Settings:
         raise ConfigError(env_name(field), first["msg"]) from None
     if settings.vpc_endpoint:
         check_url(env_name("vpc_endpoint"), settings.vpc_endpoint, proxy=settings.http_proxy)
+    if settings.health_confirm > settings.health_window:
+        raise ConfigError(
+            env_name("health_confirm"),
+            f"{settings.health_confirm} cannot exceed VPNDIAG_HEALTH_WINDOW ({settings.health_window})",
+        )
     return settings

@@ -31,6 +31,8 @@ _REGIONS = ("cn-hangzhou", "cn-shanghai")
 # Health events start new diagnoses: they belong with the sweep's live part, not the samples
 # whose archive must stay the same run after run.
 _LIVE_SAMPLES = "vpn-health-*.json"
+_EVENT_BUS = "vpndiag"
+_EVENT_REGION = "cn-hangzhou"
 
 
 def _table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:
@@ -89,6 +91,63 @@ def _sweep(events: Path, functions: Path, **settings: str) -> dict[str, Any]:
     return report
 
 
+_HEALTH_HEADER = ("connection", "state", "since", "last diagnosis did", "tunnel root cause")
+
+
+def _health_rows(archive_dir: Path) -> list[tuple[str, ...]]:
+    """Per connection: its state now, and the transition its latest diagnosis made, if any."""
+    from vpndiag.health.history import connections
+    from vpndiag.health.store import StateStore
+    from vpndiag.store.objects import FilesystemObjectStore
+
+    objects = FilesystemObjectStore(archive_dir)
+    store = StateStore(objects)
+    rows = []
+    for connection in connections(objects):
+        snapshot = store.latest(connection)
+        if snapshot is None:
+            continue
+        state = snapshot.state
+        moves = [
+            f"{t.from_level or 'new'} -> {t.to_level}" if t.kind == "changed" else t.kind
+            for t in snapshot.transitions
+            if t.scope == "connection"
+        ]
+        tunnels = (snapshot.root_cause or {}).get("tunnels") or []
+        codes = sorted(
+            {
+                str(t["failed_reason_code"])
+                for t in tunnels
+                if isinstance(t, dict) and t.get("failed_reason_code")
+            }
+        )
+        rows.append(
+            (
+                connection,
+                _LEVEL_MARK.get(state.level, state.level)
+                + (" (flapping)" if state.flapping else ""),
+                f"{state.since:%Y-%m-%d %H:%M}",
+                ", ".join(moves) or "no change",
+                ", ".join(codes) or "-",
+            )
+        )
+    return rows
+
+
+def _root_cause_codes(store: Any, connection: str) -> list[str]:
+    """The failure codes of the most recent root cause taken for the connection."""
+    for snapshot in reversed(list(store.history(connection))):
+        tunnels = (snapshot.root_cause or {}).get("tunnels") or []
+        codes = {
+            str(t["failed_reason_code"])
+            for t in tunnels
+            if isinstance(t, dict) and t.get("failed_reason_code")
+        }
+        if codes:
+            return sorted(codes)
+    return []
+
+
 def _levels(database: Path) -> dict[str, str]:
     with sqlite3.connect(database) as db:
         rows = db.execute("SELECT diagnose_id, level FROM records WHERE record_type = 'summary'")
@@ -96,7 +155,12 @@ def _levels(database: Path) -> dict[str, str]:
 
 
 def run_demo(events: Path, var: Path, functions: Path) -> int:
-    from vpndiag_emulator import DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET, Cloud
+    from vpndiag_emulator import (
+        DEFAULT_ACCESS_KEY_ID,
+        DEFAULT_ACCESS_KEY_SECRET,
+        DEFAULT_ACCOUNT_ID,
+        Cloud,
+    )
     from vpndiag_emulator.vpc.estate import populate_demo
 
     # Warnings on stderr, the demo's own lines on stdout. With a handler in place, the root
@@ -106,6 +170,7 @@ def run_demo(events: Path, var: Path, functions: Path) -> int:
     logging.getLogger().addHandler(quiet)
     cloud = Cloud(seed=0, diagnosis_duration=1.0)
     populate_demo(cloud.vpc)
+    cloud.eventbridge(_EVENT_REGION).create_bus(_EVENT_BUS)
     archive_dir, database = var / "archive", var / "vpndiag.sqlite3"
     with cloud.serve("127.0.0.1", 0) as server:
         print(f"emulated cloud listening on {server.base_url} (5 gateways' connections, 2 regions)")
@@ -115,6 +180,10 @@ def run_demo(events: Path, var: Path, functions: Path) -> int:
                 "VPNDIAG_OBJECT_STORE": f"file:{archive_dir}",
                 "VPNDIAG_LOG_STORE": f"sqlite:{database}",
                 "VPNDIAG_POLL_INTERVAL": "0.25",
+                "VPNDIAG_EVENT_BUS": _EVENT_BUS,
+                "VPNDIAG_EVENTBRIDGE_ENDPOINT": server.base_url,
+                "VPNDIAG_ACCOUNT_ID": DEFAULT_ACCOUNT_ID,
+                "VPNDIAG_STORAGE_REGION": _EVENT_REGION,
                 "ALIBABA_CLOUD_ACCESS_KEY_ID": DEFAULT_ACCESS_KEY_ID,
                 "ALIBABA_CLOUD_ACCESS_KEY_SECRET": DEFAULT_ACCESS_KEY_SECRET,
             }
@@ -172,6 +241,13 @@ def run_demo(events: Path, var: Path, functions: Path) -> int:
         f"{drained.succeeded} ({drained.retried} retried, {len(fc.dead_letters)} dead letters); "
         "each gateway's latest diagnosis was already archived, so none was written twice"
     )
+    published = cloud.eventbridge(_EVENT_REGION).events(_EVENT_BUS)
+    print()
+    print(
+        f"connection health ({len(published)} events on the emulated bus '{_EVENT_BUS}' so far; "
+        "a change needs 2 of the last 3 diagnoses)"
+    )
+    print(_table(_health_rows(archive_dir), _HEALTH_HEADER))
     with sqlite3.connect(database) as db:
         (total,) = db.execute("SELECT COUNT(*) FROM records").fetchone()
     print()

@@ -191,16 +191,16 @@ class BatchError(VpndiagError):
 
 
 class ArchiveInProgress(VpndiagError):
-    """Another attempt holds the lease on writing this diagnosis's log records.
+    """Another attempt holds the lease on a step of this diagnosis (its records, its events).
 
-    Retryable: once the lease has expired a later attempt takes over and writes what is missing.
+    Retryable: once the lease has expired a later attempt takes over and completes the step.
     """
 
     retryable = True
 
-    def __init__(self, diagnose_id: str, retry_after: float) -> None:
+    def __init__(self, subject: str, retry_after: float) -> None:
         super().__init__(
-            f"records of {diagnose_id} are being written by another attempt; retry in {retry_after:.0f}s"
+            f"{subject} are being written by another attempt; retry in {retry_after:.0f}s"
         )
-        self.diagnose_id = diagnose_id
+        self.subject = subject
         self.retry_after = retry_after

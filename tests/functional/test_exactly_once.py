@@ -94,6 +94,10 @@ def app_environ(endpoint: str | None) -> dict[str, str]:
         "VPNDIAG_LOG_STORE": f"sls://{PROJECT}/{LOGSTORE}",
         "VPNDIAG_STORAGE_REGION": REGION,
         "VPNDIAG_POLL_INTERVAL": "0.05",
+        # The archive's own write protocol is under test here; health tracking runs after it and
+        # keeps the service's momentary root-cause answer, which differs between two clouds
+        # (tests/functional/test_health_flow.py covers health's own exactly-once).
+        "VPNDIAG_HEALTH": "false",
         "ALIBABA_CLOUD_ACCESS_KEY_ID": DEFAULT_ACCESS_KEY_ID,
         "ALIBABA_CLOUD_ACCESS_KEY_SECRET": DEFAULT_ACCESS_KEY_SECRET,
     }
@@ -360,13 +364,23 @@ def _in_threads(count: int, target: Callable[[int], object]) -> None:
 def test_ten_concurrent_replays_leave_one_object_set(
     cloud: Cloud, clean: ArchiveState, endpoint: str
 ) -> None:
-    """Ten instances at once over the loopback server: every invocation succeeds, and the objects
+    """Ten instances at once over the loopback server: each either completes or steps back with a
+    retryable ArchiveInProgress while another holds the records lease; the objects and the records
     are exactly the clean run's (create-only puts: one creates, the others find identical bytes)."""
     apps = [new_app(endpoint) for _ in range(10)]
+    outcomes: list[str] = []
 
-    _in_threads(10, lambda n: archive(apps[n]))
+    def run(n: int) -> None:
+        try:
+            outcomes.append(archive(apps[n]))
+        except ArchiveInProgress as exc:
+            outcomes.append("in progress" if exc.retryable else "final")
 
-    assert archive_state(cloud).objects == clean.objects
+    _in_threads(10, run)
+
+    assert outcomes.count("archived") == 1
+    assert "final" not in outcomes
+    assert archive_state(cloud) == clean
 
 
 class PausingLogs:

@@ -23,9 +23,11 @@ from tests.conftest import EVENTS, ROOT
 from vpndiag import config
 from vpndiag.archive.records import records_for
 from vpndiag.cli import load_function
-from vpndiag.clients import vpc
+from vpndiag.clients import eventbridge, vpc
 from vpndiag.credentials import Credentials
 from vpndiag.events import HEALTH_EVENT_TYPES
+from vpndiag.health import events as health_events
+from vpndiag.health import rootcause
 from vpndiag.http.deadline import Deadline
 from vpndiag.http.retry import RetryPolicy
 from vpndiag.http.session import new_session
@@ -295,7 +297,13 @@ def _store_actions() -> set[str]:
 
 
 def _code_actions() -> set[str]:
-    return set(vpc.ACTIONS) | set(fc_handoff.ACTIONS) | _store_actions()
+    return (
+        set(vpc.ACTIONS)
+        | set(fc_handoff.ACTIONS)
+        | set(rootcause.ACTIONS)
+        | set(eventbridge.ACTIONS)
+        | _store_actions()
+    )
 
 
 def test_code_policy_grants_exactly_the_actions_the_code_calls(template: Doc) -> None:
@@ -416,9 +424,18 @@ def test_health_rule_matches_the_events_the_archive_reacts_to(template: Doc) -> 
     assert rule["FilterPattern"]["source"] == ["acs.vpn"]
 
 
+def _archive_rules(template: Doc) -> list[Doc]:
+    """The rules that feed the archive (the others consume vpndiag's own events)."""
+    return [
+        r
+        for r in _resources_of_type(template, "ALIYUN::EventBridge::Rule")
+        if "vpndiag" not in r["Properties"]["FilterPattern"].get("source", [])
+    ]
+
+
 def test_every_rule_invokes_the_archive_asynchronously(template: Doc) -> None:
     """Health and diagnosis events reach the archive function, asynchronously (retries, DLQ)."""
-    for rule in _resources_of_type(template, "ALIYUN::EventBridge::Rule"):
+    for rule in _archive_rules(template):
         (target,) = rule["Properties"]["Targets"]
         params = {p["ResourceKey"]: p.get("Value") for p in target["ParamList"]}
         assert (target["Type"], params["functionName"], params["InvocationType"]) == (
@@ -429,11 +446,27 @@ def test_every_rule_invokes_the_archive_asynchronously(template: Doc) -> None:
 
 
 def test_diagnosis_events_have_their_own_bus(template: Doc) -> None:
-    """The custom bus exists and a rule on it forwards diagnosis events."""
+    """The custom bus exists; one rule on it forwards diagnosis events to the archive, and the
+    archive function publishes its own events to it."""
     (bus,) = _resources_of_type(template, "ALIYUN::EventBridge::EventBus")
     name = _resolve(bus["Properties"]["EventBusName"], _parameters(template))
+    types = [r["FilterPattern"]["type"] for r in _rule_targets(template, name)]
 
-    assert len(_rule_targets(template, name)) == 1
+    assert sorted(types) == [["vpndiag:Connection:StateChanged"], ["vpndiag:Diagnosis:Started"]]
+    assert _environment(template, "archive")["VPNDIAG_EVENT_BUS"] == name
+
+
+def test_the_example_alert_fires_on_connection_changes_only(template: Doc) -> None:
+    """The example rule takes state changes of whole connections, not while they flap, and its
+    filter names fields the published events really carry."""
+    (rule,) = [
+        r
+        for r in _rule_targets(template, "vpndiag")
+        if r["FilterPattern"]["type"] == ["vpndiag:Connection:StateChanged"]
+    ]
+    transition = rule["FilterPattern"]["data"]["transition"]
+    assert (transition["scope"], transition["flapping"]) == (["connection"], [False])
+    assert rule["FilterPattern"]["source"] == [health_events.SOURCE]
 
 
 # -- packages -------------------------------------------------------------------------------------

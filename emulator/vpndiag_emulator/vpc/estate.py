@@ -55,6 +55,9 @@ DEMO_ESTATE: Final[dict[str, dict[str, dict[str, tuple[str, Health]]]]] = {
     },
 }
 DEMO_DIAGNOSED_AT: Final = datetime(2026, 11, 20, 8, 0, 0, tzinfo=timezone.utc)
+# One connection stays down after its recorded diagnosis (its peer never answers IKE): every new
+# diagnosis finds it broken, and DiagnoseVpnConnections says why. The others heal.
+DEMO_OUTAGE: Final = ("vco-bp1hz0conn000000012", "Phase1NegotiationTimeout")
 
 
 def populate_demo(vpc_for_region: Callable[[str], VpcBackend]) -> None:
@@ -75,4 +78,7 @@ def populate_demo(vpc_for_region: Callable[[str], VpcBackend]) -> None:
                     diagnose_id=diagnose_id,
                     begin=DEMO_DIAGNOSED_AT + timedelta(minutes=5 * c),
                 )
-                vpc.set_health(connection_id, None)
+                if connection_id == DEMO_OUTAGE[0]:
+                    vpc.set_negotiation_failure(connection_id, DEMO_OUTAGE[1])
+                else:
+                    vpc.set_health(connection_id, None)

@@ -11,23 +11,24 @@ Write order, and why it survives a crash at any point under the platform's at-le
    which record ids landed and writes only the rest;
 4. the log records, under a deadline that ends before the lease does, so no write of an attempt
    can land after another has taken over;
-5. the ``records-written`` marker.
+5. the ``records-written`` marker;
+6. the connection's health (``vpndiag.health.tracker``): findings, root cause, state, events, each
+   with the same create-only idempotence, after the archive itself is complete.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from vpndiag.archive import layout
+from vpndiag.archive import layout, lease
 from vpndiag.archive.records import records_for
-from vpndiag.errors import ArchiveConflict, ArchiveInProgress, DiagnosisPending, ResponseError
+from vpndiag.errors import DiagnosisPending, ResponseError
 from vpndiag.events import DiagnosisRequest
+from vpndiag.health.tracker import HealthOutcome, HealthTracker
 from vpndiag.http.deadline import Deadline
 from vpndiag.model.response import DiagnoseResult, parse_result
 from vpndiag.model.summary import DiagnosisSummary
@@ -39,11 +40,6 @@ log = logging.getLogger("vpndiag.archive")
 # Records are never dated further back than this (see records.record_time), so a look-up this far
 # back finds every record an earlier attempt can have written.
 _LOOKBACK = 7 * 24 * 3600
-# A write in flight when its deadline passes can still land a little later: the lease outlasts the
-# writing deadline by this much.
-_LEASE_MARGIN = 15.0
-# Each takeover follows a holder that died; more than a few in a row means something else is wrong.
-_MAX_TAKEOVERS = 5
 
 
 class DiagnosisSource(Protocol):
@@ -65,6 +61,7 @@ class ArchiveResult:
     objects_created: int
     records_written: int
     location: str
+    health: HealthOutcome | None = None
 
     def to_json(self) -> dict[str, Any]:
         """What a synchronous caller or an async destination receives."""
@@ -74,6 +71,7 @@ class ArchiveResult:
             "objects_created": self.objects_created,
             "records_written": self.records_written,
             "summary": self.summary.model_dump(mode="json", exclude={"request_id"}),
+            "health": self.health.to_json() if self.health else None,
         }
 
 
@@ -90,6 +88,7 @@ class ArchivePipeline:
         sleep: Callable[[float], None] = time.sleep,
         now: Callable[[], float] = time.time,
         lease: float = 60.0,
+        health: HealthTracker | None = None,
     ) -> None:
         self._source = source
         self._objects = objects
@@ -100,6 +99,7 @@ class ArchivePipeline:
         self._sleep = sleep
         self._now = now
         self._lease = lease
+        self._health = health
 
     def archive(self, request: DiagnosisRequest, deadline: Deadline) -> ArchiveResult:
         body, result = self._fetch_finished(request, deadline)
@@ -115,6 +115,7 @@ class ArchivePipeline:
             )
         )
         written = self._write_records(summary, keys, result.request_id, deadline)
+        health = self._health.track(summary, keys, deadline) if self._health else None
         status: Literal["archived", "replayed"] = "archived" if created or written else "replayed"
         log.info(
             "diagnosis %s %s",
@@ -130,7 +131,7 @@ class ArchivePipeline:
             },
         )
         return ArchiveResult(
-            summary, keys, status, created, written, self._objects.location(keys.summary)
+            summary, keys, status, created, written, self._objects.location(keys.summary), health
         )
 
     def _fetch_finished(
@@ -167,40 +168,26 @@ class ArchivePipeline:
         records = records_for(
             summary, archive_key=keys.summary, request_id=request_id, now=int(now)
         )
-        took_over = self._take_lease(keys.pending, summary.diagnose_id, now)
-        if took_over:
+        claim = lease.take(
+            self._objects,
+            keys.pending,
+            subject=f"records of {summary.diagnose_id}",
+            now=now,
+            duration=self._lease,
+        )
+        if claim.took_over:
             landed = self._logs.record_ids(summary.diagnose_id, int(now) - _LOOKBACK)
             records = [r for r in records if r.record_id not in landed]
         if records:
-            # Writes stop a margin before the lease ends, whatever the invocation has left.
-            left = min(deadline.remaining(), self._lease - _LEASE_MARGIN)
-            self._logs.put(records, deadline=Deadline.after(left))
+            try:
+                self._logs.put(records, deadline=lease.writing_deadline(deadline, self._lease))
+            except Exception as exc:
+                # Refused outright: let the platform's retry in without waiting for the lease.
+                if lease.nothing_landed(exc):
+                    lease.release(self._objects, claim)
+                raise
         self._objects.put_if_absent(keys.logged, b"", content_type="text/plain")
         return len(records)
-
-    def _take_lease(self, pending: str, diagnose_id: str, now: float) -> bool:
-        """Hold the lease on the records, or raise; True when taking over from a dead holder."""
-        for number in range(_MAX_TAKEOVERS + 1):
-            key = pending if number == 0 else f"{pending}.{number}"
-            # A unique token makes every claim's bytes differ: a second claimant always conflicts.
-            claim = json.dumps({"expires": now + self._lease, "token": uuid.uuid4().hex})
-            try:
-                self._objects.put_if_absent(key, claim.encode(), content_type="application/json")
-                return number > 0
-            except ArchiveConflict:
-                expires = _lease_expiry(self._objects.get(key))
-                if expires > now:
-                    raise ArchiveInProgress(diagnose_id, expires - now) from None
-        raise ArchiveInProgress(diagnose_id, self._lease)
-
-
-def _lease_expiry(claim: bytes | None) -> float:
-    """When a claim expires; an unreadable or vanished claim counts as expired."""
-    try:
-        expires = json.loads(claim or b"")["expires"]
-    except (ValueError, KeyError, TypeError):
-        return 0.0
-    return float(expires) if isinstance(expires, (int, float)) else 0.0
 
 
 def _check_identity(request: DiagnosisRequest, result: DiagnoseResult) -> None:

@@ -51,6 +51,8 @@ from vpndiag.signing import eventbridge as signer
 SERVICE = "eventbridge"
 SETTING = "VPNDIAG_EVENTBRIDGE_ENDPOINT"
 PATH: Final = "/openapi/putEvents"
+ACTIONS: Final = frozenset({"eventbridge:PutEvents"})
+"""The RAM action publishing needs (template.yml grants it on the bus; the template tests check)."""
 API_VERSION: Final = "2015-06-06"
 CONTENT_TYPE: Final = "application/cloudevents-batch+json; charset=utf-8"
 MAX_EVENT_BYTES: Final = 64 * 1024

@@ -42,6 +42,8 @@ Redaction = Literal["none", "ips", "drop"]
 REDACTIONS: Final[tuple[Redaction, ...]] = get_args(Redaction)
 SETTING: Final = "VPNDIAG_REDACTION"
 ACTION: Final = "DiagnoseVpnConnections"
+ACTIONS: Final = frozenset({f"vpc:{ACTION}"})
+"""The RAM action the root cause calls (template.yml grants it; the template tests check)."""
 # The checks whose failure means a tunnel cannot negotiate or carry traffic.
 ROOT_CAUSE_CHECKS: Final = frozenset(
     {"VcoUserInternetIpConnectivity", "VcoPrivateConnectivity", "VcoConfigConsistency"}

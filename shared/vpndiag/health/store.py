@@ -80,6 +80,11 @@ class StateStore:
             key, canonical_json(document), content_type="application/json"
         )
 
+    def latest(self, connection_id: str) -> Snapshot | None:
+        """The connection's most recent snapshot."""
+        keys = list(self._objects.list(self._folder(connection_id)))
+        return self.load(max(keys)) if keys else None
+
     def history(self, connection_id: str) -> Iterator[Snapshot]:
         """Every snapshot of the connection, oldest first."""
         for key in sorted(self._objects.list(self._folder(connection_id))):

@@ -8,19 +8,24 @@ transitions, events. Runs after the archive's own writes, with the same idempote
 3. state: the previous snapshot + this diagnosis -> the next snapshot and its transitions
    (pure, so a replay computes the same bytes), saved create-only;
 4. events: "diagnosis archived" and one "connection state changed" per transition, with stable
-   ids, then an ``<id>.events-published`` marker. A publishing failure raises (after the archive
-   and the state are safe) so that the platform retries; a retry re-publishes the same ids, which
-   consumers de-duplicate.
+   ids, under a lease (``<id>.events-pending``, as the records have one: a concurrent replay steps
+   back rather than publishing twice), then an ``<id>.events-published`` marker. A publishing
+   failure raises (after the archive and the state are safe) so that the platform retries; only a
+   holder that died between publishing and its marker makes a later attempt publish the same ids
+   again, which consumers de-duplicate by ``source`` + ``id``.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from vpndiag.archive import lease
 from vpndiag.archive.layout import ArchiveKeys, canonical_json
+from vpndiag.clients.eventbridge import PublishFailed
 from vpndiag.errors import ArchiveConflict
 from vpndiag.health import events
 from vpndiag.health.actions import Action, ActionTable
@@ -51,6 +56,31 @@ class HealthOutcome:
     root_cause: RootCause | None
     events_published: int
 
+    def to_json(self) -> dict[str, Any]:
+        """The connection's state after this diagnosis, and what changed."""
+        state = self.snapshot.state
+        return {
+            "connection_id": state.connection_id,
+            "level": state.level,
+            "since": state.since.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "flapping": state.flapping,
+            "transitions": [
+                {
+                    "kind": t.kind,
+                    "scope": t.scope,
+                    "check": t.check,
+                    "from": t.from_level,
+                    "to": t.to_level,
+                    "event_id": t.event_id,
+                }
+                for t in self.snapshot.transitions
+            ],
+            "root_cause": [
+                t.failed_reason_code for t in (self.root_cause.failing if self.root_cause else [])
+            ],
+            "events_published": self.events_published,
+        }
+
 
 def rootcause_key(keys: ArchiveKeys) -> str:
     return keys.raw.removesuffix(".raw.json") + ".rootcause.json"
@@ -58,6 +88,10 @@ def rootcause_key(keys: ArchiveKeys) -> str:
 
 def events_key(keys: ArchiveKeys) -> str:
     return keys.raw.removesuffix(".raw.json") + ".events-published"
+
+
+def events_lease_key(keys: ArchiveKeys) -> str:
+    return keys.raw.removesuffix(".raw.json") + ".events-pending"
 
 
 class HealthTracker:
@@ -73,6 +107,8 @@ class HealthTracker:
         publisher: Publisher | None,
         redaction: Redaction = "ips",
         location: Callable[[str], str] | None = None,
+        now: Callable[[], float] = time.time,
+        lease_seconds: float = 60.0,
     ) -> None:
         self._objects = objects
         self._states = StateStore(objects, prefix=prefix)
@@ -83,6 +119,8 @@ class HealthTracker:
         self._publisher = publisher
         self._redaction = redaction
         self._location = location or objects.location
+        self._now = now
+        self._lease = lease_seconds
 
     def track(
         self, summary: DiagnosisSummary, keys: ArchiveKeys, deadline: Deadline
@@ -108,7 +146,10 @@ class HealthTracker:
         snapshot = Snapshot(
             state=state,
             transitions=transitions,
-            findings=[_finding_record(f, actions.get(f.check)) for f in findings],
+            findings=[
+                _finding_record(f, check.sentence, actions.get(f.check))
+                for f, check in zip(findings, summary.checks, strict=True)
+            ],
             root_cause=cause.model_dump(mode="json") if cause else None,
             archive_key=keys.summary,
         )
@@ -180,7 +221,21 @@ class HealthTracker:
         batch += [
             events.state_changed(t, summary, cause, actions, where) for t in snapshot.transitions
         ]
-        self._publisher(batch, deadline)
+        claim = lease.take(
+            self._objects,
+            events_lease_key(keys),
+            subject=f"events of {summary.diagnose_id}",
+            now=self._now(),
+            duration=self._lease,
+        )
+        try:
+            self._publisher(batch, lease.writing_deadline(deadline, self._lease))
+        except Exception as exc:
+            # Refused outright, or some entries refused (their ids are stable: re-sending the
+            # accepted ones is harmless): let the platform's retry in without waiting.
+            if lease.nothing_landed(exc) or isinstance(exc, PublishFailed):
+                lease.release(self._objects, claim)
+            raise
         self._objects.put_if_absent(marker, b"", content_type="text/plain")
         log.info(
             "published %d events for %s",
@@ -191,10 +246,11 @@ class HealthTracker:
         return len(batch)
 
 
-def _finding_record(finding: Finding, action: Action | None) -> dict[str, Any]:
+def _finding_record(finding: Finding, sentence: str, action: Action | None) -> dict[str, Any]:
     return {
         "check": finding.check,
         "level": finding.level,
+        "sentence": sentence,
         "service_level": finding.service_level,
         "threshold": finding.threshold,
         "note": finding.note,

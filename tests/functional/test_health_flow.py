@@ -1,0 +1,189 @@
+"""Connection health end to end: the archive function against the emulated VPC and EventBridge.
+
+A scripted sequence of diagnoses of one connection yields exactly the expected transitions and
+events, once each, also when every invocation is replayed or runs concurrently; a down tunnel's
+archive entry carries its negotiation failure and action, and no secret.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from vpndiag.app import ArchiveApp
+from vpndiag.errors import ArchiveInProgress
+from vpndiag_emulator import (
+    DEFAULT_ACCESS_KEY_ID,
+    DEFAULT_ACCESS_KEY_SECRET,
+    DEFAULT_ACCOUNT_ID,
+    Cloud,
+)
+
+REGION = "cn-hangzhou"
+BUS = "vpndiag-health"
+PSK = "psk-Zq8-recognisable-secret"
+T0 = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=1)
+
+
+@pytest.fixture
+def cloud() -> Iterator[Cloud]:
+    cloud = Cloud(seed=11)
+    cloud.eventbridge(REGION).create_bus(BUS)
+    with cloud.mock():
+        yield cloud
+
+
+def _app(tmp: Path, **settings: str) -> ArchiveApp:
+    return ArchiveApp.from_environment(
+        {
+            "VPNDIAG_OBJECT_STORE": f"file:{tmp / 'archive'}",
+            "VPNDIAG_LOG_STORE": f"sqlite:{tmp / 'logs.sqlite3'}",
+            "VPNDIAG_EVENT_BUS": BUS,
+            "VPNDIAG_ACCOUNT_ID": DEFAULT_ACCOUNT_ID,
+            "VPNDIAG_STORAGE_REGION": REGION,
+            "ALIBABA_CLOUD_ACCESS_KEY_ID": DEFAULT_ACCESS_KEY_ID,
+            "ALIBABA_CLOUD_ACCESS_KEY_SECRET": DEFAULT_ACCESS_KEY_SECRET,
+            **settings,
+        }
+    )
+
+
+def _script(cloud: Cloud, levels: list[str]) -> list[str]:
+    """One finished diagnosis per level, five minutes apart; the events that archive them."""
+    vpc = cloud.vpc(REGION)
+    gateway = vpc.add_gateway(name="health")
+    connection = vpc.add_connection(gateway.id, psk=PSK)
+    events = []
+    for n, level in enumerate(levels):
+        vpc.set_health(connection.id, {"VcoUserInternetIpConnectivity": level})
+        diagnosis = vpc.record_diagnosis(
+            connection.id,
+            diagnose_id=f"vpndgn-{connection.id[4:12]}{n:04d}",
+            begin=T0 + timedelta(minutes=5 * n),
+        )
+        events.append(json.dumps({"RegionId": REGION, "DiagnoseId": diagnosis.id}))
+    return events
+
+
+def _published(cloud: Cloud) -> list[dict[str, Any]]:
+    return cloud.eventbridge(REGION).events(BUS)
+
+
+def _changes(events: list[dict[str, Any]], scope: str = "connection") -> list[tuple[Any, ...]]:
+    found = []
+    for event in events:
+        if event["type"] != "vpndiag:Connection:StateChanged":
+            continue
+        data = event["data"]
+        if isinstance(data, str):
+            data = json.loads(data)
+        move = data["transition"]
+        if move["scope"] == scope:
+            found.append((move["kind"], move["from"], move["to"]))
+    return found
+
+
+SCRIPT = ["normal", "error", "error", "normal", "normal"]
+
+
+def _deliver_at_once(apps: list[ArchiveApp], event: str) -> list[ArchiveInProgress]:
+    """Hand ``event`` to every app at the same moment; the errors of those that stepped back."""
+    start = threading.Barrier(len(apps))
+    stepped_back: list[ArchiveInProgress] = []
+    failed: list[BaseException] = []
+
+    def deliver(app: ArchiveApp) -> None:
+        start.wait()
+        try:
+            app.handle(event, None)
+        except ArchiveInProgress as exc:
+            stepped_back.append(exc)
+        except BaseException as exc:
+            failed.append(exc)
+
+    threads = [threading.Thread(target=deliver, args=(app,)) for app in apps]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failed == []
+    return stepped_back
+
+
+def test_scripted_sequence_publishes_each_transition_once(cloud: Cloud, tmp_path: Path) -> None:
+    """normal, error, error, normal, normal (2 of 3): down once, up once, one archived event each."""
+    app = _app(tmp_path)
+    for event in _script(cloud, SCRIPT):
+        app.handle(event, None)
+    published = _published(cloud)
+    assert _changes(published) == [("changed", "normal", "error"), ("changed", "error", "normal")]
+    assert [e["type"] for e in published].count("vpndiag:Diagnosis:Archived") == len(SCRIPT)
+
+
+def test_every_invocation_replayed_publishes_nothing_twice(cloud: Cloud, tmp_path: Path) -> None:
+    """Each event delivered twice (and by a fresh instance): the bus holds each event id once."""
+    for event in _script(cloud, SCRIPT):
+        _app(tmp_path).handle(event, None)
+        _app(tmp_path).handle(event, None)
+    ids = Counter(e["id"] for e in _published(cloud))
+    assert set(ids.values()) == {1}
+    assert _changes(_published(cloud)) == [
+        ("changed", "normal", "error"),
+        ("changed", "error", "normal"),
+    ]
+
+
+def test_concurrent_deliveries_publish_each_event_once(cloud: Cloud, tmp_path: Path) -> None:
+    """Each event delivered to four instances at once: the ones that lose a lease step back
+    (retryable), and once retried every event id is on the bus exactly once."""
+    for event in _script(cloud, SCRIPT):
+        stepped_back = _deliver_at_once([_app(tmp_path) for _ in range(4)], event)
+        _app(tmp_path).handle(event, None)  # the platform's retry of whoever stepped back
+        assert all(exc.retryable for exc in stepped_back)
+    ids = Counter(e["id"] for e in _published(cloud))
+    assert set(ids.values()) == {1}
+    assert _changes(_published(cloud)) == [
+        ("changed", "normal", "error"),
+        ("changed", "error", "normal"),
+    ]
+
+
+def test_flapping_is_reported_when_it_starts(cloud: Cloud, tmp_path: Path) -> None:
+    """With 1-of-1 confirmation, three changes within ten diagnoses start flapping, once."""
+    app = _app(tmp_path, VPNDIAG_HEALTH_CONFIRM="1", VPNDIAG_HEALTH_WINDOW="1")
+    for event in _script(cloud, ["normal", "error", "normal", "error"]):
+        app.handle(event, None)
+    assert _changes(_published(cloud)) == [
+        ("changed", "normal", "error"),
+        ("changed", "error", "normal"),
+        ("changed", "normal", "error"),
+        ("flapping_started", "normal", "error"),
+    ]
+
+
+def test_a_down_tunnel_keeps_its_negotiation_failure_and_action(
+    cloud: Cloud, tmp_path: Path
+) -> None:
+    """The root cause is archived beside the diagnosis: failure code and action, IPs redacted,
+    no pre-shared key anywhere in the archive or the events."""
+    app = _app(tmp_path)
+    (event,) = _script(cloud, ["error"])
+    output = app.handle(event, None)["archived"][0]
+    (cause_file,) = (tmp_path / "archive").rglob("*.rootcause.json")
+    cause = json.loads(cause_file.read_text())
+    failing = [t for t in cause["tunnels"] if t["failed_reason_code"]]
+    assert failing
+    assert all(t["action"]["en"] and t["action"]["doc_en"].startswith("https://") for t in failing)
+    assert output["health"]["root_cause"] == [t["failed_reason_code"] for t in failing]
+    archive_text = "".join(p.read_text() for p in (tmp_path / "archive").rglob("*") if p.is_file())
+    assert PSK not in archive_text
+    assert PSK not in json.dumps(_published(cloud))
+    customer_ip = cloud.vpc(REGION).connections()[0].customer_ip
+    assert customer_ip not in cause_file.read_text()
