@@ -25,6 +25,7 @@ from typing import Any
 
 from vpndiag.cli import invoke_handler, load_function
 from vpndiag.errors import VpndiagError
+from vpndiag.health.store import StateStore
 
 _LEVEL_MARK = {"normal": "ok", "warning": "WARN", "error": "ERROR"}
 _REGIONS = ("cn-hangzhou", "cn-shanghai")
@@ -97,12 +98,11 @@ _HEALTH_HEADER = ("connection", "state", "since", "last diagnosis did", "tunnel 
 def _health_rows(archive_dir: Path) -> list[tuple[str, ...]]:
     """Per connection: its state now, and the transition its latest diagnosis made, if any."""
     from vpndiag.health.history import connections
-    from vpndiag.health.store import StateStore
     from vpndiag.store.objects import FilesystemObjectStore
 
     objects = FilesystemObjectStore(archive_dir)
     store = StateStore(objects)
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for connection in connections(objects):
         snapshot = store.latest(connection)
         if snapshot is None:
@@ -113,14 +113,7 @@ def _health_rows(archive_dir: Path) -> list[tuple[str, ...]]:
             for t in snapshot.transitions
             if t.scope == "connection"
         ]
-        tunnels = (snapshot.root_cause or {}).get("tunnels") or []
-        codes = sorted(
-            {
-                str(t["failed_reason_code"])
-                for t in tunnels
-                if isinstance(t, dict) and t.get("failed_reason_code")
-            }
-        )
+        codes = _root_cause_codes(store, connection) if state.level != "normal" else []
         rows.append(
             (
                 connection,
@@ -134,10 +127,12 @@ def _health_rows(archive_dir: Path) -> list[tuple[str, ...]]:
     return rows
 
 
-def _root_cause_codes(store: Any, connection: str) -> list[str]:
+def _root_cause_codes(store: StateStore, connection: str) -> list[str]:
     """The failure codes of the most recent root cause taken for the connection."""
     for snapshot in reversed(list(store.history(connection))):
-        tunnels = (snapshot.root_cause or {}).get("tunnels") or []
+        tunnels = (snapshot.root_cause or {}).get("tunnels")
+        if not isinstance(tunnels, list):
+            continue
         codes = {
             str(t["failed_reason_code"])
             for t in tunnels
