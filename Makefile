@@ -22,6 +22,13 @@ run: $(STAMP)
 package: $(STAMP)
 	$(BIN)/python tools/package.py
 
+# The project against the same pipeline on the official SDKs (bench/baseline/), on the loopback
+# emulator: cold start, client CPU per diagnosis, stalls, normalisation, sweep at scale, memory,
+# package size. Prints the table; raw figures in bench/results/ (docs/benchmarks.md: the method).
+.PHONY: bench
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -46,7 +53,14 @@ compat: $(STAMP)
 	done
 	@[ -n "$(COMPAT_PYTHONS)" ] || echo "no python3.10/3.12 interpreter on this machine: vermin only"
 
-test: lint typecheck compat
+# The browser tests (tests/browser/) render the HTML report in Debian's headless Chromium; a
+# CJK font shows its Chinese texts. Installed once, from the Debian packages (needs root).
+.PHONY: browser
+browser:
+	@command -v chromium >/dev/null && fc-list :lang=zh | grep -q . || \
+	  (apt-get update && apt-get install -y --no-install-recommends chromium fonts-wqy-microhei)
+
+test: lint typecheck compat browser
 	$(BIN)/pytest
 
 clean:

@@ -28,7 +28,7 @@ from importlib.metadata import requires
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-FUNCTIONS = ("archive", "sweep")
+FUNCTIONS = ("archive", "sweep", "report")
 PLATFORM = (
     "--platform",
     "manylinux2014_x86_64",

@@ -10,6 +10,7 @@ import importlib.util
 import json
 import sys
 from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -168,6 +169,53 @@ def cmd_history(args: argparse.Namespace) -> int:
     return 0
 
 
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _days(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of days (1 or more)")
+    return int(text)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    import os
+    from datetime import datetime, timezone
+
+    from vpndiag import config
+    from vpndiag.health import actions
+    from vpndiag.report import build, html
+    from vpndiag.report.period import choose
+
+    now = datetime.now(timezone.utc)
+    try:
+        period = choose(args.first, args.last, args.days, now=now)
+        settings = config.load(os.environ, object_store=args.archive)
+        objects, prefix = open_archive(args.archive)
+        report = build.build(
+            objects,
+            prefix,
+            period,
+            actions=actions.load(settings.actions_file),
+            thresholds=build.thresholds_of(settings),
+            source=settings.object_store,
+            now=now,
+        )
+    except (VpndiagError, ValueError) as exc:
+        return _fail(str(exc))
+    out = Path(args.out)
+    try:
+        out.write_text(html.render(report), encoding="utf-8")
+    except OSError as exc:
+        return _fail(f"cannot write {out}: {exc.strerror}", 1)
+    print(f"{out}: {len(report.rows)} connections, {period.label()}")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from vpndiag.demo import run_demo
 
@@ -210,6 +258,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     history.add_argument("--json", action="store_true", help="print JSON instead of text")
     history.set_defaults(run=cmd_history)
+
+    report = sub.add_parser("report", help="an HTML health report of the archive over a period")
+    report.add_argument(
+        "--archive",
+        default=None,
+        help="file:<dir> or oss://<bucket>/<prefix> (default: VPNDIAG_OBJECT_STORE, else file:var/archive)",
+    )
+    report.add_argument("--from", dest="first", type=_day, help="first day (UTC)")
+    until = report.add_mutually_exclusive_group()
+    until.add_argument("--to", dest="last", type=_day, help="last day (UTC; default today)")
+    until.add_argument("--days", type=_days, help="number of days (default 7)")
+    report.add_argument("--out", default="vpndiag-report.html", help="the HTML file written")
+    report.set_defaults(run=cmd_report)
 
     demo = sub.add_parser("demo", help="emulated estate + sample events -> archive (make run)")
     demo.add_argument("--events", default="events")

@@ -143,6 +143,29 @@ def _root_cause_codes(store: StateStore, connection: str) -> list[str]:
     return []
 
 
+def _report(archive_dir: Path, var: Path) -> Path:
+    """The HTML report of the last seven days of the archive, as ``vpndiag report`` writes it."""
+    from vpndiag.health import actions
+    from vpndiag.health.thresholds import Thresholds
+    from vpndiag.report import build, html
+    from vpndiag.report.period import Period
+    from vpndiag.store.objects import FilesystemObjectStore
+
+    now = datetime.now(timezone.utc)
+    report = build.build(
+        FilesystemObjectStore(archive_dir),
+        "",
+        Period.ending(now.date(), 7, now=now),
+        actions=actions.load(),
+        thresholds=Thresholds(),
+        source=f"file:{archive_dir}",
+        now=now,
+    )
+    path = var / "report.html"
+    path.write_text(html.render(report), encoding="utf-8")
+    return path
+
+
 def _levels(database: Path) -> dict[str, str]:
     with sqlite3.connect(database) as db:
         rows = db.execute("SELECT diagnose_id, level FROM records WHERE record_type = 'summary'")
@@ -248,4 +271,5 @@ def run_demo(events: Path, var: Path, functions: Path) -> int:
     print()
     print(f"archive:  {archive_dir.resolve()}/")
     print(f"records:  {database.resolve()} ({total} rows in table 'records')")
+    print(f"report: {_report(archive_dir, var).resolve()}")
     return 0

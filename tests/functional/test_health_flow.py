@@ -8,6 +8,7 @@ archive entry carries its negotiation failure and action, and no secret.
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -125,6 +126,20 @@ def test_scripted_sequence_publishes_each_transition_once(cloud: Cloud, tmp_path
     published = _published(cloud)
     assert _changes(published) == [("changed", "normal", "error"), ("changed", "error", "normal")]
     assert [e["type"] for e in published].count("vpndiag:Diagnosis:Archived") == len(SCRIPT)
+
+
+def test_each_transition_is_one_log_record(cloud: Cloud, tmp_path: Path) -> None:
+    """The log store gets one 'transition' record per connection-level change (what the SLS
+    alerts query), written once even when every invocation is replayed."""
+    for event in _script(cloud, SCRIPT):
+        _app(tmp_path).handle(event, None)
+        _app(tmp_path).handle(event, None)
+    with sqlite3.connect(tmp_path / "logs.sqlite3") as db:
+        rows = db.execute(
+            "SELECT json_extract(contents, '$.from_level'), json_extract(contents, '$.to_level')"
+            " FROM records WHERE record_type = 'transition' ORDER BY seq"
+        ).fetchall()
+    assert rows == [("normal", "error"), ("error", "normal")]
 
 
 def test_every_invocation_replayed_publishes_nothing_twice(cloud: Cloud, tmp_path: Path) -> None:

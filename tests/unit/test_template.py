@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import zipfile
 from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -21,18 +22,23 @@ from tools import package
 
 from tests.conftest import EVENTS, ROOT
 from vpndiag import config
-from vpndiag.archive.records import records_for
+from vpndiag.archive.records import TOPIC, records_for, transition_records
 from vpndiag.cli import load_function
 from vpndiag.clients import eventbridge, vpc
 from vpndiag.credentials import Credentials
 from vpndiag.events import HEALTH_EVENT_TYPES
 from vpndiag.health import events as health_events
 from vpndiag.health import rootcause
+from vpndiag.health.store import Snapshot
+from vpndiag.health.thresholds import Finding
+from vpndiag.health.transitions import Rule, advance
 from vpndiag.http.deadline import Deadline
 from vpndiag.http.retry import RetryPolicy
 from vpndiag.http.session import new_session
 from vpndiag.model.response import parse_result
 from vpndiag.normalize import normalize
+from vpndiag.report import message as report_message
+from vpndiag.report import settings as report_settings
 from vpndiag.store.factory import Wiring, open_log_store, open_object_store
 from vpndiag.store.logs import LogRecord
 from vpndiag.sweep import fc_handoff
@@ -148,8 +154,8 @@ def _resources_of_type(template: Doc, kind: str) -> list[Doc]:
 # -- functions ------------------------------------------------------------------------------------
 
 
-def test_the_template_deploys_both_functions(template: Doc) -> None:
-    """The archive and the sweep, each with its own folder under functions/."""
+def test_the_template_deploys_every_function(template: Doc) -> None:
+    """The archive, the sweep and the report, each with its own folder under functions/."""
     assert sorted(_functions(template)) == sorted(
         p.parent.name for p in ROOT.glob("functions/*/index.py")
     )
@@ -182,7 +188,8 @@ def test_code_uris_are_the_packages_make_package_builds(template: Doc) -> None:
 def _known_settings() -> set[str]:
     shared = {config.env_name(f) for f in config.Settings.model_fields}
     sweep = {sweep_settings.env_name(f) for f in sweep_settings.SweepSettings.model_fields}
-    return shared | sweep
+    report = {report_settings.env_name(f) for f in report_settings.ReportSettings.model_fields}
+    return shared | sweep | report
 
 
 def test_every_vpndiag_variable_is_a_setting(template: Doc) -> None:
@@ -356,6 +363,19 @@ def _record_fields() -> set[str]:
     body = (EVENTS / "responses" / "finished-all-checks.json").read_bytes()
     summary = normalize(parse_result(body), region="cn-hangzhou", account_id="1234567890123456")
     records = records_for(summary, archive_key="k", request_id="r", now=0)
+    state, moves = advance(
+        None,
+        findings=[Finding("VcoPrivateConnectivity", "error", "error")],
+        connection_id="vco-abcd1234",
+        gateway_id=summary.gateway_id,
+        region=summary.region,
+        diagnose_id=summary.diagnose_id,
+        at=datetime(2026, 11, 20, tzinfo=timezone.utc),
+        rule=Rule(),
+    )
+    snapshot = Snapshot(state=state, transitions=moves, findings=[], archive_key="k")
+    records += transition_records(summary, snapshot, now=0)
+    assert any(r.contents["record_type"] == "transition" for r in records)
     return {field for record in records for field in record.contents}
 
 
@@ -388,7 +408,7 @@ def test_bucket_expires_the_archive_prefix(template: Doc) -> None:
 # -- asynchronous invocations and events -----------------------------------------------------------
 
 
-@pytest.mark.parametrize("function", ["archive", "sweep"])
+@pytest.mark.parametrize("function", ["archive", "sweep", "report"])
 def test_failed_async_invocations_go_to_the_templates_queue(template: Doc, function: str) -> None:
     """OnFailure is the MNS queue the template creates; retries and event age are explicit."""
     parameters = _parameters(template)
@@ -452,7 +472,11 @@ def test_diagnosis_events_have_their_own_bus(template: Doc) -> None:
     name = _resolve(bus["Properties"]["EventBusName"], _parameters(template))
     types = [r["FilterPattern"]["type"] for r in _rule_targets(template, name)]
 
-    assert sorted(types) == [["vpndiag:Connection:StateChanged"], ["vpndiag:Diagnosis:Started"]]
+    assert sorted(types) == [
+        ["vpndiag:Connection:StateChanged"],
+        ["vpndiag:Diagnosis:Started"],
+        [report_message.TYPE],
+    ]
     assert _environment(template, "archive")["VPNDIAG_EVENT_BUS"] == name
 
 
@@ -484,7 +508,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "build"
 
 
-@pytest.mark.parametrize("function", ["archive", "sweep"])
+@pytest.mark.parametrize("function", ["archive", "sweep", "report"])
 def test_package_has_the_handler_at_its_root(built: Path, function: str) -> None:
     """index.py at the root is the function's own, next to vpndiag and the dependencies."""
     with zipfile.ZipFile(package.zip_path(built, function)) as archive:
@@ -524,3 +548,197 @@ def test_packaged_template_points_every_function_at_its_uploaded_zip(template: D
     assert {n: f["CodeUri"] for n, f in _functions(rewritten).items()} == {
         name: f"oss://code-bucket/vpndiag/1/{name}.zip" for name in _functions(template)
     }
+
+
+# -- the report function ---------------------------------------------------------------------------
+
+
+def test_a_daily_timer_triggers_the_report(template: Doc) -> None:
+    """The report's only trigger is its timer, on the schedule parameter."""
+    events = _functions(template)["report"]["Events"]
+
+    assert [(e["Type"], e["Properties"]["CronExpression"]) for e in events.values()] == [
+        ("Timer", {"Ref": "ReportSchedule"})
+    ]
+
+
+def test_report_settings_load_and_read_the_archive_the_archive_writes(template: Doc) -> None:
+    """The report's environment loads, names the archive's object store and its bus."""
+    report, shared = report_settings.load(_environment(template, "report"))
+    settings = config.load(shared)
+    archive = config.load(_environment(template, "archive"))
+
+    assert (settings.object_store, settings.event_bus) == (archive.object_store, archive.event_bus)
+    assert report.days == int(_parameters(template)["ReportDays"])
+
+
+def test_report_rule_posts_the_messages_dingtalk_body(template: Doc) -> None:
+    """The rule takes the report events vpndiag publishes and hands DingTalk the body the
+    message carries ready-made."""
+    (rule,) = [
+        r
+        for r in _rule_targets(template, "vpndiag")
+        if r["FilterPattern"]["type"] == [report_message.TYPE]
+    ]
+    (target,) = rule["Targets"]
+    body = {p["ResourceKey"]: p for p in target["ParamList"]}["Body"]
+
+    assert rule["FilterPattern"]["source"] == [health_events.SOURCE]
+    assert (target["Type"], body["Form"], body["Value"]) == (
+        "acs.dingtalk",
+        "JSONPATH",
+        "$.data.dingtalk",
+    )
+
+
+# -- SLS as code: every query names only fields the records carry -----------------------------------
+
+# The SQL vocabulary the queries use; a word outside it and outside the record fields fails the
+# tests below, so a misspelt field cannot pass for a function.
+_SQL_WORDS = frozenset(
+    (
+        *("select", "from", "where", "group", "by", "order", "having", "limit", "as"),
+        *("and", "or", "not", "desc", "asc", "distinct", "log", "count", "count_if"),
+        *("max", "min", "avg", "sum", "round", "arbitrary", "max_by", "min_by"),
+        *("approx_distinct", "nullif", "if", "try_cast", "cast", "double"),
+        *("json_extract_scalar", "date_trunc", "to_unixtime", "now"),
+    )
+)
+_BUILTIN = frozenset({"__time__"})
+_WORD = r"[A-Za-z_][A-Za-z0-9_]*"
+
+
+def _queries(template: Doc) -> dict[str, str]:
+    """Every SLS query in the template, by where it is."""
+    found = {}
+    for name, resource in template["Resources"].items():
+        properties = resource["Properties"]
+        if resource["Type"] == "ALIYUN::SLS::Savedsearch":
+            found[name] = properties["Detail"]["SearchQuery"]
+        elif resource["Type"] == "ALIYUN::SLS::Dashboard":
+            for chart in properties["Charts"]:
+                found[f"{name}: {chart['title']}"] = chart["search"]["query"]
+        elif resource["Type"] == "ALIYUN::SLS::Alert":
+            for n, query in enumerate(properties["Detail"]["Configuration"]["QueryList"]):
+                found[f"{name}[{n}]"] = query["Query"]
+    return found
+
+
+def _search_fields(query: str) -> set[str]:
+    search = query.partition("|")[0]
+    return set(re.findall(rf"({_WORD})\s*:", search))
+
+
+def _sql_names(query: str) -> tuple[set[str], set[str]]:
+    """(every name the SQL part reads: fields, or columns it made; the columns it makes with
+    ``as``)."""
+    sql = re.sub(r"'[^']*'", "''", query.partition("|")[2])
+    aliases = {
+        a for a in re.findall(rf"\bas\s+({_WORD})", sql, re.IGNORECASE) if a not in _SQL_WORDS
+    }
+    reads = re.sub(rf"\bas\s+{_WORD}", " ", sql, flags=re.IGNORECASE)
+    quoted = set(re.findall(r'"([^"]+)"', reads))
+    words = set(re.findall(_WORD, re.sub(r'"[^"]*"', " ", reads)))
+    return {w for w in words if w.lower() not in _SQL_WORDS} - _BUILTIN | quoted, aliases
+
+
+def _index(template: Doc) -> dict[str, Doc]:
+    (records_index, _) = _resources_of_type(template, "ALIYUN::SLS::Index")
+    return {k["Name"]: k for k in records_index["Properties"]["KeyIndices"]}
+
+
+def test_the_template_has_the_sls_resources(template: Doc) -> None:
+    """Three saved searches, one dashboard, two alerts; every one with a query."""
+    kinds = [
+        r["Type"] for r in template["Resources"].values() if r["Type"].startswith("ALIYUN::SLS")
+    ]
+
+    assert (kinds.count("ALIYUN::SLS::Savedsearch"), kinds.count("ALIYUN::SLS::Dashboard")) == (
+        3,
+        1,
+    )
+    assert kinds.count("ALIYUN::SLS::Alert") == 2
+    assert all(query.strip() for query in _queries(template).values())
+
+
+def test_every_query_names_only_fields_the_records_carry(template: Doc) -> None:
+    """Search and SQL alike: each field a query reads is one records.py writes."""
+    fields = _record_fields()
+    for where, query in _queries(template).items():
+        reads, made = _sql_names(query)
+        named = _search_fields(query) | (reads - made)
+        assert named <= fields, f"{where}: {sorted(named - fields)}"
+
+
+def test_every_field_sql_reads_is_indexed_for_analysis(template: Doc) -> None:
+    """SLS analyses only fields indexed with EnableAnalytics; searches need them indexed."""
+    index = _index(template)
+    for where, query in _queries(template).items():
+        reads = _sql_names(query)[0] & set(index)
+        analysed = {f for f in reads if not index[f]["EnableAnalytics"]}
+        assert not analysed, f"{where}: {sorted(analysed)}"
+        assert _search_fields(query) <= set(index), where
+
+
+def test_queries_ask_for_record_types_the_archive_writes(template: Doc) -> None:
+    """``record_type: x`` names a type records.py writes (check, summary, transition)."""
+    written = {"check", "summary", "transition"}
+    for where, query in _queries(template).items():
+        asked = set(re.findall(r"record_type:\s*(\w+)", query))
+        assert asked, where
+        assert asked <= written, where
+
+
+def test_saved_searches_and_charts_read_the_records(template: Doc) -> None:
+    """Every saved search and chart reads the records logstore under the records' topic."""
+    parameters = _parameters(template)
+    logstore = parameters["RecordsLogstore"]
+    for resource in template["Resources"].values():
+        if resource["Type"] == "ALIYUN::SLS::Savedsearch":
+            detail = _resolve(resource["Properties"]["Detail"], parameters)
+            assert (detail["Logstore"], detail["Topic"]) == (logstore, TOPIC)
+        elif resource["Type"] == "ALIYUN::SLS::Dashboard":
+            for chart in _resolve(resource["Properties"]["Charts"], parameters):
+                search = chart["search"]
+                assert (search["logstore"], search["topic"]) == (logstore, TOPIC)
+
+
+def _alerts(template: Doc) -> list[Doc]:
+    return [
+        _resolve(r["Properties"]["Detail"], _parameters(template))
+        for r in _resources_of_type(template, "ALIYUN::SLS::Alert")
+    ]
+
+
+def test_alerts_fire_on_transition_records_and_resolve(template: Doc) -> None:
+    """Each alert reads the transition records of the records logstore, one alert per connection,
+    and notifies its resolution too."""
+    logstore = _parameters(template)["RecordsLogstore"]
+    for alert in _alerts(template):
+        configuration = alert["Configuration"]
+        (query,) = configuration["QueryList"]
+        assert query["Store"] == logstore
+        assert "record_type: transition" in query["Query"]
+        assert configuration["GroupConfiguration"]["Fields"] == ["connection_id"]
+        assert configuration["SendResolved"] is True
+
+
+def test_alert_annotations_name_columns_their_query_returns(template: Doc) -> None:
+    """``${x}`` in a title or description is a column of the alert's query."""
+    for alert in _alerts(template):
+        configuration = alert["Configuration"]
+        (query,) = configuration["QueryList"]
+        named, aliases = _sql_names(query["Query"])
+        used = {
+            variable
+            for annotation in configuration["Annotations"]
+            for variable in re.findall(rf"\$\{{({_WORD})\}}", annotation["Value"])
+        }
+        assert used <= named | aliases, alert["Name"]
+
+
+def test_alerts_notify_through_the_action_policy_parameter(template: Doc) -> None:
+    """The webhook target is the template's to choose: the action policy is a parameter."""
+    for resource in _resources_of_type(template, "ALIYUN::SLS::Alert"):
+        policy = resource["Properties"]["Detail"]["Configuration"]["PolicyConfiguration"]
+        assert policy["ActionPolicyId"] == {"Ref": "AlertActionPolicy"}

@@ -12,8 +12,9 @@ Write order, and why it survives a crash at any point under the platform's at-le
 4. the log records, under a deadline that ends before the lease does, so no write of an attempt
    can land after another has taken over;
 5. the ``records-written`` marker;
-6. the connection's health (``vpndiag.health.tracker``): findings, root cause, state, events, each
-   with the same create-only idempotence, after the archive itself is complete.
+and around the records, the connection's health (``vpndiag.health.tracker``), with the same
+create-only idempotence: before them its findings, root cause and state snapshot (whose
+transitions become records of their own), after them its events.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from vpndiag.archive import layout, lease
-from vpndiag.archive.records import records_for
+from vpndiag.archive.records import records_for, transition_records
 from vpndiag.errors import DiagnosisPending, ResponseError
 from vpndiag.events import DiagnosisRequest
 from vpndiag.health.tracker import HealthOutcome, HealthTracker
@@ -114,8 +115,10 @@ class ArchivePipeline:
                 (keys.summary, layout.summary_document(summary)),
             )
         )
-        written = self._write_records(summary, keys, result.request_id, deadline)
-        health = self._health.track(summary, keys, deadline) if self._health else None
+        health = self._health.update(summary, keys, deadline) if self._health else None
+        written = self._write_records(summary, keys, result.request_id, deadline, health)
+        if self._health and health:
+            health = self._health.publish(summary, health, keys, deadline)
         status: Literal["archived", "replayed"] = "archived" if created or written else "replayed"
         log.info(
             "diagnosis %s %s",
@@ -161,6 +164,7 @@ class ArchivePipeline:
         keys: layout.ArchiveKeys,
         request_id: str | None,
         deadline: Deadline,
+        health: HealthOutcome | None,
     ) -> int:
         if self._objects.exists(keys.logged):
             return 0
@@ -168,6 +172,9 @@ class ArchivePipeline:
         records = records_for(
             summary, archive_key=keys.summary, request_id=request_id, now=int(now)
         )
+        if health is not None:
+            # Transitions are records too, so SLS alerts can fire on changes, not on every run.
+            records += transition_records(summary, health.snapshot, now=int(now))
         claim = lease.take(
             self._objects,
             keys.pending,

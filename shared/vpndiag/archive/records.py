@@ -1,11 +1,13 @@
-"""The log records of one diagnosis: one per check, one summary. Field names are a contract with
-the SLS index and dashboards in ``template.yml``; keep them in step."""
+"""The log records of one diagnosis: one per check, one summary, and one per connection-level
+transition its health outcome made. Field names are a contract with the SLS index, saved searches,
+dashboard and alerts in ``template.yml``; the template tests hold the two together."""
 
 from __future__ import annotations
 
 import json
 from datetime import datetime
 
+from vpndiag.health.store import Snapshot
 from vpndiag.model.summary import DiagnosisSummary
 from vpndiag.store.logs import LogRecord
 
@@ -25,11 +27,8 @@ def record_time(summary: DiagnosisSummary, now: int) -> int:
     return seconds if now - _MAX_AGE <= seconds <= now + 300 else now
 
 
-def records_for(
-    summary: DiagnosisSummary, *, archive_key: str, request_id: str | None, now: int
-) -> list[LogRecord]:
-    at = record_time(summary, now)
-    common = {
+def _common(summary: DiagnosisSummary) -> dict[str, str]:
+    return {
         "schema_version": summary.schema_version,
         "diagnose_id": summary.diagnose_id,
         "gateway_id": summary.gateway_id,
@@ -40,6 +39,13 @@ def records_for(
         "begin_time": _iso(summary.begin_time),
         "finish_time": _iso(summary.finish_time),
     }
+
+
+def records_for(
+    summary: DiagnosisSummary, *, archive_key: str, request_id: str | None, now: int
+) -> list[LogRecord]:
+    at = record_time(summary, now)
+    common = _common(summary)
     records = [
         LogRecord(
             time=at,
@@ -83,3 +89,56 @@ def records_for(
         )
     )
     return records
+
+
+def _failure_codes(snapshot: Snapshot) -> list[str]:
+    tunnels = (snapshot.root_cause or {}).get("tunnels")
+    codes = [
+        str(t["failed_reason_code"])
+        for t in (tunnels if isinstance(tunnels, list) else [])
+        if isinstance(t, dict) and t.get("failed_reason_code")
+    ]
+    return sorted(set(codes))
+
+
+def transition_records(
+    summary: DiagnosisSummary, snapshot: Snapshot, *, now: int
+) -> list[LogRecord]:
+    """One record per connection-level transition of the diagnosis (``snapshot``: its health
+    outcome), so that SLS alerts fire on changes rather than on every bad diagnosis.
+
+    ``finish_time`` is the transition's time; ``causes`` the checks not normal (``check:level``)
+    and ``failure_codes`` the tunnels' negotiation failures, each comma-separated. Ids are
+    ``<diagnose_id>/transition/<n>``, deterministic like the others.
+    """
+    at = record_time(summary, now)
+    common = _common(summary)
+    causes = ",".join(
+        f"{f.get('check')}:{f.get('level')}"
+        for f in snapshot.findings
+        if f.get("level") != "normal"
+    )
+    moves = [t for t in snapshot.transitions if t.scope == "connection"]
+    return [
+        LogRecord(
+            time=at,
+            topic=TOPIC,
+            source=summary.gateway_id,
+            contents={
+                **common,
+                "record_type": "transition",
+                "record_id": f"{summary.diagnose_id}/transition/{index}",
+                "kind": move.kind,
+                "from_level": move.from_level or "",
+                "to_level": move.to_level,
+                "flapping": "true" if move.flapping else "false",
+                "lasted_seconds": ""
+                if move.duration_seconds is None
+                else f"{move.duration_seconds:g}",
+                "causes": causes,
+                "failure_codes": ",".join(_failure_codes(snapshot)),
+                "archive_key": snapshot.archive_key,
+            },
+        )
+        for index, move in enumerate(moves)
+    ]

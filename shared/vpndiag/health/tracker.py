@@ -17,9 +17,10 @@ transitions, events. Runs after the archive's own writes, with the same idempote
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -54,7 +55,9 @@ class Publisher(Protocol):
 class HealthOutcome:
     snapshot: Snapshot
     root_cause: RootCause | None
-    events_published: int
+    findings: tuple[Finding, ...]
+    actions: Mapping[str, Action | None]
+    events_published: int = 0
 
     def to_json(self) -> dict[str, Any]:
         """The connection's state after this diagnosis, and what changed."""
@@ -125,7 +128,15 @@ class HealthTracker:
     def track(
         self, summary: DiagnosisSummary, keys: ArchiveKeys, deadline: Deadline
     ) -> HealthOutcome | None:
-        """Update the connection's health; None for a diagnosis that says nothing about one."""
+        """Update the connection's health and publish what happened (``update``, ``publish``)."""
+        outcome = self.update(summary, keys, deadline)
+        return None if outcome is None else self.publish(summary, outcome, keys, deadline)
+
+    def update(
+        self, summary: DiagnosisSummary, keys: ArchiveKeys, deadline: Deadline
+    ) -> HealthOutcome | None:
+        """Findings, root cause and the new state, saved; None for a diagnosis that says nothing
+        about a connection. Publishes nothing: the archive's records come in between."""
         at = summary.finish_time
         if not summary.complete or summary.resource_id is None or at is None:
             return None
@@ -154,16 +165,26 @@ class HealthTracker:
             archive_key=keys.summary,
         )
         self._states.save(snapshot)
+        return HealthOutcome(snapshot, cause, tuple(findings), actions)
+
+    def publish(
+        self,
+        summary: DiagnosisSummary,
+        outcome: HealthOutcome,
+        keys: ArchiveKeys,
+        deadline: Deadline,
+    ) -> HealthOutcome:
+        """The events of an updated diagnosis, once (see the module's step 4)."""
         published = self._publish(
             summary,
-            snapshot=snapshot,
-            findings=findings,
-            actions=actions,
-            cause=cause,
+            snapshot=outcome.snapshot,
+            findings=list(outcome.findings),
+            actions=dict(outcome.actions),
+            cause=outcome.root_cause,
             keys=keys,
             deadline=deadline,
         )
-        return HealthOutcome(snapshot, cause, published)
+        return dataclasses.replace(outcome, events_published=published)
 
     def _actions_for(self, findings: list[Finding]) -> dict[str, Action | None]:
         chosen: dict[str, Action | None] = {}

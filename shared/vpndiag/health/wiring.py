@@ -69,7 +69,7 @@ def build_tracker(
         ),
         actions=table,
         root_cause=root_cause,
-        publisher=_publisher(
+        publisher=event_publisher(
             settings,
             session=session,
             credentials=credentials,
@@ -81,7 +81,7 @@ def build_tracker(
     )
 
 
-def _publisher(
+def event_publisher(
     settings: Settings,
     *,
     session: requests.Session,
