@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 
@@ -15,11 +15,13 @@ from vpndiag.clients.endpoints import VpcEndpoints
 from vpndiag.clients.vpc import VpcClient, client_token
 from vpndiag.errors import BatchError, EventError, VpndiagError
 from vpndiag.events import DiagnosisRequest, parse_event
-from vpndiag.health.wiring import build_tracker
 from vpndiag.http.deadline import Deadline
 from vpndiag.http.retry import RetryPolicy
 from vpndiag.http.session import new_session
 from vpndiag.store.factory import Wiring, open_log_store, open_object_store
+
+if TYPE_CHECKING:
+    from vpndiag.health.tracker import HealthTracker
 
 log = logging.getLogger("vpndiag")
 
@@ -70,17 +72,22 @@ class ArchiveApp:
         self.logs = open_log_store(settings, wiring)
         self._context_account: str | None = None
         function_region = environ.get("ALIBABA_CLOUD_REGION") or environ.get("FC_REGION")
-        self.health = build_tracker(
-            settings,
-            objects=self.objects,
-            prefix=prefix,
-            vpc=self.vpc,
-            session=session,
-            credentials=self._current_credentials,
-            retry=retry,
-            account_id=lambda: settings.account_id or self._context_account,
-            region=lambda: settings.storage_region or function_region,
-        )
+        self.health: HealthTracker | None = None
+        if settings.health:
+            # Imported only when switched on: health and its EventBridge client weigh on cold start.
+            from vpndiag.health.wiring import build_tracker
+
+            self.health = build_tracker(
+                settings,
+                objects=self.objects,
+                prefix=prefix,
+                vpc=self.vpc,
+                session=session,
+                credentials=self._current_credentials,
+                retry=retry,
+                account_id=lambda: settings.account_id or self._context_account,
+                region=lambda: settings.storage_region or function_region,
+            )
         self.pipeline = ArchivePipeline(
             source=self.vpc,
             objects=self.objects,

@@ -23,19 +23,21 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from vpndiag.archive import layout, lease
 from vpndiag.archive.records import records_for, transition_records
 from vpndiag.errors import DiagnosisPending, ResponseError
 from vpndiag.events import DiagnosisRequest
-from vpndiag.health.tracker import HealthOutcome, HealthTracker
 from vpndiag.http.deadline import Deadline
 from vpndiag.model.response import DiagnoseResult, parse_result
 from vpndiag.model.summary import DiagnosisSummary
 from vpndiag.normalize import normalize
 from vpndiag.store.logs import LogStore
 from vpndiag.store.objects import ObjectStore, PutOutcome
+
+if TYPE_CHECKING:  # health is imported only where it is switched on (cold start)
+    from vpndiag.health.tracker import HealthOutcome, HealthTracker
 
 log = logging.getLogger("vpndiag.archive")
 # Records are never dated further back than this (see records.record_time), so a look-up this far

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from vpndiag.health.store import Snapshot
 from vpndiag.model.summary import DiagnosisSummary
 from vpndiag.store.logs import LogRecord
+
+if TYPE_CHECKING:  # health is imported only where it is switched on (cold start)
+    from vpndiag.health.store import Snapshot
 
 TOPIC = "vpndiag"
 # SLS refuses records older than 7 days; an older diagnosis is logged at archive time instead, with

@@ -369,7 +369,7 @@ def _batches(encoded: Sequence[tuple[str, bytes]]) -> list[list[tuple[str, bytes
 def _decode(response: requests.Response) -> dict[str, Any]:
     try:
         answer = json.loads(response.content)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise errors.ResponseError(SERVICE, "PutEvents: body is not JSON", retryable=True) from None
     if not isinstance(answer, dict):
         raise errors.ResponseError(SERVICE, "PutEvents: body is not a JSON object", retryable=True)
@@ -408,7 +408,7 @@ def _error_from(response: requests.Response) -> errors.ApiError:
     status = response.status_code
     try:
         doc = json.loads(response.content)
-    except ValueError:
+    except (ValueError, RecursionError):
         doc = None
     lowered = {str(k).lower(): v for k, v in doc.items()} if isinstance(doc, dict) else {}
     code = str(lowered.get("code") or f"HTTP{status}")

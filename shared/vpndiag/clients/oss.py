@@ -220,7 +220,7 @@ class OssClient:
         body: bytes = b"",
     ) -> _Request:
         base, prefix = self._endpoints.address(bucket, self._region)
-        url = f"{base}{prefix}/{quote(check_key(key), safe='/-_.~')}"
+        url = f"{base}{prefix}/{encode(check_key(key), '/')}"
         return _Request(method, url, bucket, key, {}, headers, body)
 
     def put_object(
@@ -338,4 +338,29 @@ class OssClient:
         )
         if response.status_code >= 300:
             raise error_from(response)
+        _check_answer(request, response)
         return response
+
+
+def _check_answer(request: _Request, response: requests.Response) -> None:
+    """Refuse a 2xx answer OSS cannot have sent: retryable, the request is simply sent again.
+
+    A PutObject answer has no body (a proxy's error page with status 200 does, and means nothing
+    was stored); an object's bytes must match the ``Content-MD5`` OSS sends with them (a body cut
+    short in transit does not, and would read as other content).
+    """
+    request_id = response.headers.get("x-oss-request-id")
+    if request.method == "PUT" and response.content:
+        raise errors.ResponseError(
+            SERVICE,
+            "PutObject answer has a body: not an answer from OSS",
+            request_id,
+            retryable=True,
+        )
+    expected = response.headers.get("Content-MD5")
+    if request.method == "GET" and request.key and expected:
+        digest = base64.b64encode(hashlib.md5(response.content, usedforsecurity=False).digest())
+        if digest.decode() != expected:
+            raise errors.ResponseError(
+                SERVICE, "GetObject body does not match its Content-MD5", request_id, retryable=True
+            )

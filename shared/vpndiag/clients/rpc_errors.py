@@ -65,7 +65,7 @@ def from_response(
     headers = headers or {}
     try:
         doc = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         doc = None
     if not isinstance(doc, dict):
         doc = {}

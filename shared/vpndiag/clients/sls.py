@@ -180,7 +180,7 @@ def error_from(response: requests.Response) -> errors.ApiError:
     status = response.status_code
     try:
         doc = json.loads(response.content)
-    except ValueError:
+    except (ValueError, RecursionError):
         doc = None
     if not isinstance(doc, dict):
         doc = {}
@@ -289,7 +289,17 @@ class SlsClient:
                 "x-log-compresstype": "deflate",
             }
             request = _Request("POST", base + resource, resource, {}, headers, body)
-            self._put_retry.call(functools.partial(self._once, request), deadline)
+            answer = self._put_retry.call(functools.partial(self._once, request), deadline)
+            if answer.content:
+                # SLS answers a PutLogs with no body; a page from something in between (status
+                # 200 or not) leaves unknown whether the batch landed: never resent here, the
+                # platform's retry asks GetLogs.
+                raise errors.ResponseError(
+                    SERVICE,
+                    "PutLogs answer has a body: not an answer from SLS",
+                    answer.headers.get("x-log-requestid"),
+                    retryable=True,
+                )
             sent += 1
         return sent
 
@@ -357,7 +367,7 @@ class SlsClient:
                 )
             try:
                 page = json.loads(response.content)
-            except ValueError:
+            except (ValueError, RecursionError):
                 raise errors.ResponseError(
                     SERVICE, "GetLogs body is not JSON", request_id, retryable=True
                 ) from None

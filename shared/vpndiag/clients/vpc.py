@@ -139,7 +139,7 @@ class VpcClient:
             )
         try:
             body = json.loads(response.content)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise ResponseError(SERVICE, f"{action}: body is not JSON", retryable=True) from None
         if not isinstance(body, dict):
             raise ResponseError(SERVICE, f"{action}: body is not a JSON object", retryable=True)

@@ -11,7 +11,6 @@ import functools
 import hashlib
 import hmac
 from collections.abc import Collection, Mapping
-from urllib.parse import quote
 
 from vpndiag.signing.percent import encode
 
@@ -42,7 +41,7 @@ def string_to_sign(algorithm: str, timestamp: str, scope: str, canonical_request
 
 def canonical_uri(bucket: str, key: str = "") -> str:
     """``/bucket/key`` percent-encoded with ``/`` kept; ``/bucket/`` for a bucket operation."""
-    return quote(f"/{bucket}/{key}", safe="/-_.~")
+    return encode(f"/{bucket}/{key}", "/")
 
 
 def canonical_query(query: Mapping[str, str]) -> str:

@@ -54,7 +54,9 @@ class OssObjectStore:
                 deadline=self._deadline(),
             )
         except ConflictError as exc:
-            if exc.code != "FileAlreadyExists":
+            # A 409 whose body was cut short in transit names no code: on a create-only put it
+            # is most likely FileAlreadyExists, and comparing the bytes settles it either way.
+            if exc.code != "FileAlreadyExists" and not exc.code.startswith("HTTP"):
                 raise
         else:
             return PutOutcome.CREATED
