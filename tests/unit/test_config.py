@@ -65,3 +65,20 @@ def test_loopback_endpoints_and_proxies_may_be_plain_http() -> None:
         }
     )
     assert settings.http_proxy == "http://127.0.0.1:9000"
+
+
+@pytest.mark.parametrize(
+    ("host", "direct"),
+    [
+        ("127.0.0.1", True),
+        ("localhost", True),
+        ("[::1]", True),
+        ("10.1.2.3", True),
+        ("oss.example", False),
+    ],
+)
+def test_an_address_cannot_carry_a_virtual_host(host: str, direct: bool) -> None:
+    """IP literals and localhost are addressed directly (path style, Host header); names are not."""
+    from vpndiag.clients.endpoints import is_address
+
+    assert is_address(host) is direct

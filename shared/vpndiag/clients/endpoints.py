@@ -26,6 +26,24 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def is_address(host: str) -> bool:
+    """An IP literal or ``localhost``: a host no bucket or project name can be put in front of."""
+    if host == "localhost":
+        return True
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def addressed_directly(setting: str, override: str, proxy: str | None, sample: str) -> bool:
+    """Validate an override base URL (``sample`` is it with its placeholders filled in); True when
+    it names an address (an emulator), so requests go to it with the real host name elsewhere."""
+    check_url(setting, sample, proxy=proxy)
+    return is_address(urlsplit(sample.replace("{region}", "cn-hangzhou")).hostname or "")
+
+
 def check_url(setting: str, url: str, *, proxy: str | None = None) -> str:
     """Validate a configured base URL: scheme, host, and HTTPS unless loopback is involved."""
     parts = urlsplit(url.replace("{region}", "cn-hangzhou"))

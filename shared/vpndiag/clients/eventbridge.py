@@ -27,7 +27,6 @@ reported in ``PublishFailed`` with the event ids, after every other batch was tr
 from __future__ import annotations
 
 import functools
-import ipaddress
 import json
 import re
 import uuid
@@ -41,7 +40,7 @@ from urllib.parse import urlsplit
 import requests
 
 from vpndiag import errors, identifiers
-from vpndiag.clients.endpoints import Network, check_url
+from vpndiag.clients.endpoints import Network, addressed_directly
 from vpndiag.credentials import Credentials
 from vpndiag.http.deadline import Deadline
 from vpndiag.http.retry import RetryPolicy
@@ -151,16 +150,6 @@ class PutEventsResult:
     requests: int
 
 
-def _ip_or_localhost(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return True
-
-
 @dataclass(frozen=True)
 class EventBridgeEndpoints:
     """``{account}.eventbridge.{region}[-vpc].aliyuncs.com``, or an override from configuration.
@@ -178,9 +167,8 @@ class EventBridgeEndpoints:
     def __post_init__(self) -> None:
         if self.override:
             sample = self.override.replace("{account}", "1234567890")
-            check_url(SETTING, sample, proxy=self.proxy)
-            host = urlsplit(sample.replace("{region}", "cn-hangzhou")).hostname or ""
-            object.__setattr__(self, "_by_ip", _ip_or_localhost(host))
+            direct = addressed_directly(SETTING, self.override, self.proxy, sample)
+            object.__setattr__(self, "_by_ip", direct)
 
     def virtual_host(self, account_id: str, region: str) -> str:
         suffix = "-vpc" if self.network == "vpc" else ""

@@ -10,19 +10,18 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import ipaddress
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Final, Literal, NamedTuple
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, unquote
 from xml.etree import ElementTree
 
 import requests
 
 from vpndiag import errors, identifiers
-from vpndiag.clients.endpoints import Network, check_url
+from vpndiag.clients.endpoints import Network, addressed_directly
 from vpndiag.credentials import Credentials
 from vpndiag.http.deadline import Deadline
 from vpndiag.http.retry import RetryPolicy
@@ -50,16 +49,6 @@ def bucket_name(value: object) -> str:
     return value
 
 
-def _ip_or_localhost(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return True
-
-
 @dataclass(frozen=True)
 class OssEndpoints:
     """Where a bucket is reached: ``{bucket}.oss-{region}[-internal].aliyuncs.com`` or an override.
@@ -79,9 +68,8 @@ class OssEndpoints:
     def __post_init__(self) -> None:
         if self.override:
             sample = self.override.replace("{bucket}", "bucket")
-            check_url("VPNDIAG_OSS_ENDPOINT", sample, proxy=self.proxy)
-            host = urlsplit(sample.replace("{region}", "cn-hangzhou")).hostname or ""
-            object.__setattr__(self, "_by_ip", _ip_or_localhost(host))
+            direct = addressed_directly("VPNDIAG_OSS_ENDPOINT", self.override, self.proxy, sample)
+            object.__setattr__(self, "_by_ip", direct)
 
     def address(self, bucket: str, region: str) -> tuple[str, str]:
         """Return (base URL, path prefix): the prefix is ``/{bucket}`` path-style, else empty."""

@@ -16,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
-import ipaddress
 import json
 import re
 import zlib
@@ -30,7 +29,7 @@ from urllib.parse import urlsplit
 import requests
 
 from vpndiag import errors, identifiers
-from vpndiag.clients.endpoints import Network, check_url
+from vpndiag.clients.endpoints import Network, addressed_directly
 from vpndiag.clients.sls_protobuf import Log, group_trailer, log_entry
 from vpndiag.credentials import Credentials
 from vpndiag.http.deadline import Deadline
@@ -93,16 +92,6 @@ class LogTooLarge(errors.VpndiagError):
         self.field = field
 
 
-def _ip_or_localhost(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return True
-
-
 @dataclass(frozen=True)
 class SlsEndpoints:
     """Where a project is reached: ``{project}.{region}[-intranet].log.aliyuncs.com`` or an override.
@@ -122,9 +111,8 @@ class SlsEndpoints:
     def __post_init__(self) -> None:
         if self.override:
             sample = self.override.replace("{project}", "project")
-            check_url("VPNDIAG_SLS_ENDPOINT", sample, proxy=self.proxy)
-            host = urlsplit(sample.replace("{region}", "cn-hangzhou")).hostname or ""
-            object.__setattr__(self, "_by_ip", _ip_or_localhost(host))
+            direct = addressed_directly("VPNDIAG_SLS_ENDPOINT", self.override, self.proxy, sample)
+            object.__setattr__(self, "_by_ip", direct)
 
     def virtual_host(self, project: str, region: str) -> str:
         suffix = "-intranet" if self.network == "vpc" else ""
