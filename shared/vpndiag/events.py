@@ -170,7 +170,8 @@ def _from_cloudevent(event: Mapping[str, Any], fallback_id: str) -> DiagnosisReq
         data = _loads(data, "a CloudEvent whose data is a string")
     if not isinstance(data, dict):
         raise EventError(f"a CloudEvent whose data is {_describe(data)}", EXPECTED)
-    if event.get("type") in HEALTH_EVENT_TYPES:
+    kind = event.get("type")
+    if isinstance(kind, str) and kind in HEALTH_EVENT_TYPES:
         return _health_request(event, data, event_id)
     region_hint = event.get("aliyunregionid")
     if str(event.get("type", "")).endswith(":ActionTrail:ApiCall"):
@@ -179,10 +180,12 @@ def _from_cloudevent(event: Mapping[str, Any], fallback_id: str) -> DiagnosisReq
                 f"an ActionTrail event for {data.get('eventName')!r}",
                 "an ActionTrail event for DiagnoseVpnGateway",
             )
-        keys = {
-            **(data.get("requestParameters") or {}),
-            **(data.get("responseElements") or {}),
-        }
+        parts = [data.get(k) or {} for k in ("requestParameters", "responseElements")]
+        if not all(isinstance(part, dict) for part in parts):
+            raise EventError(
+                "an ActionTrail event whose parameters or response are not objects", EXPECTED
+            )
+        keys = {**parts[0], **parts[1]}
         return _request_from_keys(
             keys,
             correlation_id=event_id,
@@ -202,6 +205,8 @@ def _loads(text: str | bytes, what: str) -> Any:
         return json.loads(text)
     except ValueError:
         raise EventError(f"{what} that is not JSON", EXPECTED) from None
+    except RecursionError:
+        raise EventError(f"{what} nested too deeply", EXPECTED) from None
 
 
 def _is_cloudevent(value: object) -> bool:

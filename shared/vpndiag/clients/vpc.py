@@ -128,11 +128,14 @@ class VpcClient:
     def _once(self, action: str, query: dict[str, str], base: str, timeout: float) -> Json:
         # Signed afresh per attempt: a retried request needs a new nonce and a current timestamp.
         creds = self._credentials()
+        body = b""
         if self._signature == "v3":
             url, headers = self._sign_v3(action, query, base, creds)
         else:
-            url, headers = self._sign_v1(action, query, base, creds)
-        response = send(self._session, SERVICE, "POST", url, headers=headers, timeout=timeout)
+            url, headers, body = self._sign_v1(action, query, base, creds)
+        response = send(
+            self._session, SERVICE, "POST", url, headers=headers, body=body, timeout=timeout
+        )
         if response.status_code >= 300:
             raise rpc_errors.from_response(
                 SERVICE, response.status_code, response.content, dict(response.headers)
@@ -172,7 +175,9 @@ class VpcClient:
 
     def _sign_v1(
         self, action: str, query: dict[str, str], base: str, creds: Credentials
-    ) -> tuple[str, dict[str, str]]:
+    ) -> tuple[str, dict[str, str], bytes]:
+        """URL, headers and body of a V1 request: the parameters travel as a form body, never in
+        the URL, which HTTP libraries log (the access key id, the STS token, the signature)."""
         params = {
             **query,
             "Action": action,
@@ -187,8 +192,9 @@ class VpcClient:
         if creds.security_token:
             params["SecurityToken"] = creds.security_token
         params["Signature"] = rpc_v1.sign("POST", params, creds.access_key_secret)
-        query_string = "&".join(f"{encode(k)}={encode(v)}" for k, v in params.items())
-        return f"{base}/?{query_string}", {}
+        form = "&".join(f"{encode(k)}={encode(v)}" for k, v in params.items())
+        headers = {"content-type": "application/x-www-form-urlencoded"}
+        return f"{base}/", headers, form.encode("ascii")
 
     def get_diagnose_result(
         self,

@@ -70,7 +70,7 @@ def _api_error(exc: Any) -> errors.ApiError:
     status = int(getattr(exc, "status_code", 0) or 0)
     try:
         body = json.loads(getattr(exc, "message", "") or "{}")
-    except ValueError:
+    except (ValueError, RecursionError):
         body = {}
     if not isinstance(body, dict):
         body = {}
@@ -150,24 +150,37 @@ class FcHandoff:
             securityToken=keys.security_token or "",
             Timeout=timeout,
         )
+        failure: errors.VpndiagError | None = None
         try:
-            client.invoke_function(
+            answer = client.invoke_function(
                 self._target.service,
                 self._target.function,
                 payload=payload,
                 headers={"x-fc-invocation-type": "Async"},
             )
         except fc2.FcError as exc:
-            raise _api_error(exc) from None
+            failure = _api_error(exc)
         except requests.JSONDecodeError:
             # fc2 reads every error answer as JSON before raising; a proxy's HTML page fails that.
-            raise errors.ResponseError(
-                SERVICE, "error answer is not JSON", retryable=True
-            ) from None
+            failure = errors.ResponseError(SERVICE, "error answer is not JSON", retryable=True)
         except requests.Timeout:
-            raise errors.TransportError(SERVICE, f"no answer within {timeout:.1f}s") from None
+            failure = errors.TransportError(SERVICE, f"no answer within {timeout:.1f}s")
         except requests.RequestException as exc:
-            raise errors.TransportError(SERVICE, type(exc).__name__) from None
+            failure = errors.TransportError(SERVICE, type(exc).__name__)
+        if failure is not None:
+            # Raised outside the handler: fc2's exception (a SignatureNotMatch quotes the string
+            # to sign, x-fc-security-token included) is not even kept as the suppressed context.
+            raise failure
+        # FC accepts an asynchronous invocation with 202 and its request id. fc2 takes any status
+        # below 400 as success: a proxy's page with status 200 has no request id, and nothing was
+        # queued. Sent again (a duplicate invocation is absorbed by the archive).
+        headers = getattr(answer, "headers", None) or {}
+        if not headers.get("x-fc-request-id"):
+            raise errors.ResponseError(
+                SERVICE,
+                "InvokeFunction answer has no request id: not an answer from FC",
+                retryable=True,
+            )
 
     def close(self) -> None:
         """Nothing to wait for: every invocation completed in ``submit``."""

@@ -3,8 +3,11 @@
 A sweep lists the gateways of every region, then works gateway by gateway on a bounded pool:
 list its IPsec connections, start one diagnosis per connection, hand each one off. Every step
 checks the invocation's remaining time first; what the time did not reach is reported, never
-silently dropped. The run raises only when nothing at all was handed off and something failed,
-so the platform retries it (the ClientTokens make that retry start nothing twice).
+silently dropped. The run raises, so that the platform retries it (the ClientTokens make that
+retry start nothing twice, and the archive absorbs what is handed off twice), when nothing at all
+was handed off and something failed, or when an item failed that a retry can help: a diagnosis
+started but not handed off, or a failure a retry may cure (a start whose answer was lost may have
+started a diagnosis nobody else knows of).
 """
 
 from __future__ import annotations
@@ -71,7 +74,7 @@ def tick_of(event: bytes | str | Any, invocation_id: str) -> str:
         text = event.decode("utf-8", "replace") if isinstance(event, bytes) else event
         try:
             document = json.loads(text) if text.strip() else None
-        except ValueError:
+        except (ValueError, RecursionError):
             raise EventError("a payload that is not JSON", _EXPECTED) from None
     if document is None or document == {}:
         return invocation_id
@@ -122,7 +125,8 @@ class SweepApp:
         return self._credentials
 
     def handle(self, event: bytes | str | Any, context: object) -> dict[str, Any]:
-        """Sweep once; the report, or ``BatchError`` when nothing could be handed off."""
+        """Sweep once; the report, or ``BatchError`` for the platform to retry the tick (see the
+        module's docstring: nothing handed off, or an item a retry can help)."""
         invocation_id = str(getattr(context, "request_id", "") or "local")
         tick = tick_of(event, invocation_id)
         # FC hands each invocation the role's current STS keys: take them fresh every time.
@@ -141,9 +145,14 @@ class SweepApp:
         )
         self._log(report)
         problems = report.problems
-        if problems and not report.delivered:
+        # A diagnosis started but not handed off (or a start whose answer was lost) is archived
+        # by nothing unless the tick runs again: its ClientTokens return the same diagnoses, and
+        # the archive absorbs the items handed off twice.
+        stranded = tuple(o for o in problems if o.diagnose_id or (o.error and o.error.retryable))
+        if problems and (stranded or not report.delivered):
+            failed = stranded if report.delivered else problems
             raise BatchError(
-                [(i, o.error or DeadlineExceeded(_NOT_REACHED)) for i, o in enumerate(problems)],
+                [(i, o.error or DeadlineExceeded(_NOT_REACHED)) for i, o in enumerate(failed)],
                 len(report.outcomes),
             )
         return report.to_json()
