@@ -126,6 +126,11 @@ class ArchiveApp:
 
     def archive(self, request: DiagnosisRequest, deadline: Deadline) -> ArchiveResult:
         """Archive the diagnosis ``request`` names, starting it first if it asks for that."""
+        # The account is part of the summary's bytes: take it from the instance (configuration,
+        # else the FC context) before the event, so every path archives a diagnosis identically.
+        account = self.settings.account_id or self._context_account
+        if account and account != request.account_id:
+            request = dataclasses.replace(request, account_id=account)
         if request.start_key is not None:
             request = self._start(request, request.start_key, deadline)
         return self.pipeline.archive(request, deadline)

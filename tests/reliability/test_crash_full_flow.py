@@ -114,14 +114,6 @@ def test_a_crash_at_any_write_then_the_platform_retry_equals_a_clean_run(
     assert archive_state(world.cloud) == reference_state(world, flow.payload, archive_environ())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="health/tracker.py computes the state snapshot (saved create-only, before the "
-    "records) again on every attempt; an older diagnosis of the same connection archived "
-    "between two attempts changes the previous state, the retry's snapshot differs, and "
-    "ArchiveConflict blocks the records for good (the dead letter cannot be replayed either)",
-)
 def test_a_retry_after_an_older_diagnosis_of_the_connection_was_archived_completes() -> None:
     """The newer of two diagnoses of one connection fails at its PutLogs; the older one is
     archived before the platform's retry; the retry still archives the newer one."""

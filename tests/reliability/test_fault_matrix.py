@@ -106,7 +106,7 @@ PROXY_PAGE_BUG = (
     "as the object, and the replay's byte comparison raises ArchiveConflict (not retryable, "
     "and misnamed) instead of a retryable ResponseError (needs the x-oss-request-id check)"
 )
-KNOWN = {("GetObject", "malformed"): PROXY_PAGE_BUG}
+KNOWN: dict[tuple[str, str], str] = {}
 
 
 def _cases(steps: Mapping[str, Step]) -> list[Any]:
@@ -260,13 +260,6 @@ def test_a_sweep_fault_ends_archived_once_or_dead_lettered(
     assert archive_state(world.cloud) == reference_state(world, sweep_payload, archive_environ())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="OssClient takes any 2xx HeadObject answer as OSS's: a proxy's 200 page makes the "
-    "records-written marker look present and the records are never written (needs the "
-    "x-oss-request-id check, which the unit stubs in tests/unit/test_oss_client.py lack)",
-)
 def test_a_proxy_page_answering_head_object_loses_no_records() -> None:
     """Over real sockets a 200 page from something in between, answering HeadObject on the
     records-written marker, must not pass for the marker: the records still get written."""
@@ -292,13 +285,6 @@ def test_a_replay_whose_conflict_answer_is_cut_short_is_still_a_replay() -> None
     assert platform.failures() == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="health/tracker.py reads a kept root cause with RootCause.model_validate_json: a "
-    "proxy's 200 page answering that GetObject escapes as pydantic's ValidationError, not a "
-    "vpndiag error (and OssClient takes the page for the object: x-oss-request-id check)",
-)
 def test_a_proxy_page_answering_a_kept_root_cause_read_is_a_typed_error() -> None:
     """The archive of a failing connection first reads whether a root cause was kept; that
     GetObject answered by a 200 page from something in between fails the run with a vpndiag

@@ -826,13 +826,6 @@ def test_over_loopback_events_open_connections_only_to_the_configured_endpoint(
     assert_only_valid_diagnoses_written(world)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="health/events.py trims descriptions, source logs, unknown fields and action texts, "
-    "not check names: a 600 kB DiagnoseName makes every publication EventTooLarge after the "
-    "archive and the state were written (partial, and dead-lettered for good)",
-)
 def test_a_diagnosis_with_a_huge_check_name_is_archived_whole_or_not_at_all() -> None:
     """A check name far over EventBridge's event size: the archive completes with its events
     (trimmed), or nothing is written."""

@@ -111,14 +111,6 @@ def test_sequential_health_event_replays_publish_each_event_once() -> None:
     assert event_count(world.cloud) == len(archive_state(world.cloud).events) > 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="the summary's bytes hold the account id the trigger carried (the sweep's work item "
-    "names it, a direct invocation need not): the same diagnosis asked for again without it "
-    "meets ArchiveConflict on every attempt and is dead-lettered for good (the FC context's "
-    "account could fill it in, or the archived bytes could leave it out)",
-)
 def test_a_diagnosis_the_sweep_archived_asked_for_directly_is_a_replay() -> None:
     """After the sweep archived a diagnosis, a direct invocation naming it (region and id only,
     as an operator or a redelivered custom event sends it) replays: nothing fails."""

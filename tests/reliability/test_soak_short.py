@@ -37,26 +37,12 @@ def test_the_short_soak_retries_through_the_platform(figures: Figures) -> None:
     assert figures.platform_retries > 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="two bugs lose diagnoses here (see docs/reliability.md): a proxy's 200 page answering "
-    "HeadObject passes for the records-written marker and the records are skipped; and a "
-    "retry after another diagnosis of the same connection was archived meets ArchiveConflict "
-    "on its state snapshot, so its records are never written",
-)
 def test_the_short_soak_loses_no_diagnosis(figures: Figures) -> None:
     """At the end (dead letters replayed) every diagnosis is archived: objects, marker and
     every record."""
     assert (figures.lost, figures.lost_by) == (0, {})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="health/tracker.py reads a kept root cause with pydantic: a proxy's 200 page "
-    "answering that GetObject escapes as ValidationError",
-)
 def test_the_short_soak_fails_only_with_typed_errors(figures: Figures) -> None:
     """Every failed invocation raised a vpndiag.errors type."""
     assert figures.untyped_failures == 0, figures.failures_by_type

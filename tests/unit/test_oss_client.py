@@ -7,6 +7,7 @@ import base64
 import hashlib
 from collections.abc import Iterator
 from datetime import datetime, timezone
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -32,10 +33,28 @@ KEY = "diagnoses/region=cn-hangzhou/vpndgn-abcd.summary.json"
 URL = f"{HOST}/diagnoses/region%3Dcn-hangzhou/vpndgn-abcd.summary.json"
 
 
+class OssMock(responses.RequestsMock):
+    """Stubs answer as OSS does: every answer names its request (``x-oss-request-id``)."""
+
+    def add(self, method: Any = None, url: Any = None, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(method, str) and kwargs.get("status", 200) < 300:
+            kwargs["headers"] = {"x-oss-request-id": "RID-stub", **kwargs.get("headers", {})}
+        return super().add(method, url, *args, **kwargs)
+
+
 @pytest.fixture
 def mock() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+    with OssMock(assert_all_requests_are_fired=False) as rsps:
         yield rsps
+
+
+def test_an_answer_without_a_request_id_is_not_from_oss(mock: responses.RequestsMock) -> None:
+    """A 2xx page without x-oss-request-id (a proxy, a portal) is a retryable ResponseError,
+    never taken as "found" or "stored"."""
+    responses.RequestsMock.add(mock, responses.HEAD, URL, status=200)
+    with pytest.raises(errors.ResponseError, match="x-oss-request-id") as caught:
+        _client(attempts=1).head_object("archive", KEY, deadline=_deadline())
+    assert caught.value.retryable
 
 
 def _client(

@@ -244,6 +244,9 @@ _LIST_BODY = b"<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketRes
 _EXISTS = b"<Error><Code>FileAlreadyExists</Code><Message>exists</Message></Error>"
 
 
+_OSS_ID = {"x-oss-request-id": "RID-stub"}  # every OSS answer names its request
+
+
 def _stub(sent: list[tuple[str, str, str]]) -> Any:
     """Answers the stores' requests as the services would, recording (service, method, path)."""
 
@@ -256,10 +259,10 @@ def _stub(sent: list[tuple[str, str, str]]) -> Any:
         if oss and method == "PUT":
             return 409, {"Content-Type": "application/xml"}, _EXISTS
         if oss and "list-type=2" in url:
-            return 200, {"Content-Type": "application/xml"}, _LIST_BODY
+            return 200, {"Content-Type": "application/xml", **_OSS_ID}, _LIST_BODY
         if sls and method == "GET":
             return 200, {"x-log-progress": "Complete", "x-log-count": "0"}, b"[]"
-        return 200, {}, b"existing" if oss and method == "GET" else b""
+        return 200, _OSS_ID if oss else {}, b"existing" if oss and method == "GET" else b""
 
     return answer
 

@@ -338,6 +338,14 @@ def _check_answer(request: _Request, response: requests.Response) -> None:
     short in transit does not, and would read as other content).
     """
     request_id = response.headers.get("x-oss-request-id")
+    if not request_id:
+        # Every OSS answer names its request; a 2xx without one is a proxy's or a portal's page,
+        # and a HEAD "found" that is not OSS's would make a missing marker look present.
+        raise errors.ResponseError(
+            SERVICE,
+            f"{request.method} answer without x-oss-request-id: not from OSS",
+            retryable=True,
+        )
     if request.method == "PUT" and response.content:
         raise errors.ResponseError(
             SERVICE,

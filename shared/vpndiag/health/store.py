@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, JsonValue
 
 from vpndiag import identifiers
 from vpndiag.archive.layout import canonical_json
+from vpndiag.errors import ResponseError
 from vpndiag.health.transitions import ConnectionState, Transition
 from vpndiag.store.objects import ObjectStore, PutOutcome
 
@@ -70,7 +71,13 @@ class StateStore:
 
     def load(self, key: str) -> Snapshot | None:
         body = self._objects.get(key)
-        return None if body is None else Snapshot.model_validate_json(body)
+        if body is None:
+            return None
+        try:
+            return Snapshot.model_validate_json(body)
+        except ValueError:
+            # Not what this code writes (an answer that is not OSS's, a damaged object).
+            raise ResponseError("oss", f"{key} is not a state snapshot", retryable=True) from None
 
     def save(self, snapshot: Snapshot) -> PutOutcome:
         state = snapshot.state

@@ -26,8 +26,8 @@ from typing import Any, Protocol
 
 from vpndiag.archive import lease
 from vpndiag.archive.layout import ArchiveKeys, canonical_json
-from vpndiag.clients.eventbridge import PublishFailed
-from vpndiag.errors import ArchiveConflict
+from vpndiag.clients.eventbridge import EventTooLarge, PublishFailed
+from vpndiag.errors import ArchiveConflict, ResponseError
 from vpndiag.health import events
 from vpndiag.health.actions import Action, ActionTable
 from vpndiag.health.rootcause import Redaction, RootCause, needs_root_cause
@@ -141,6 +141,13 @@ class HealthTracker:
         if not summary.complete or summary.resource_id is None or at is None:
             return None
         findings = [assess(check, self._thresholds) for check in summary.checks]
+        actions = self._actions_for(findings)
+        kept = self._states.load(self._states.key(summary.resource_id, at, summary.diagnose_id))
+        if kept is not None:
+            # An earlier attempt saved this diagnosis's snapshot: it stands, even if an older
+            # diagnosis of the connection was archived since (recomputing would conflict forever).
+            cause = RootCause.model_validate(kept.root_cause) if kept.root_cause else None
+            return HealthOutcome(kept, cause, tuple(findings), actions)
         cause = self._take_root_cause(summary, summary.resource_id, findings, keys, deadline)
         previous = self._states.previous(summary.resource_id, at, summary.diagnose_id)
         state, transitions = advance(
@@ -153,7 +160,6 @@ class HealthTracker:
             at=at,
             rule=self._rule,
         )
-        actions = self._actions_for(findings)
         snapshot = Snapshot(
             state=state,
             transitions=transitions,
@@ -221,7 +227,15 @@ class HealthTracker:
             except ArchiveConflict:
                 # A concurrent attempt kept its own answer first; everyone uses that one.
                 kept = self._objects.get(key)
-        return None if kept is None else RootCause.model_validate_json(kept)
+        if kept is None:
+            return None
+        try:
+            return RootCause.model_validate_json(kept)
+        except ValueError:
+            # Not what this code writes (an answer that is not OSS's, a damaged object): read again.
+            raise ResponseError(
+                "oss", f"{key} is not a root cause document", retryable=True
+            ) from None
 
     def _publish(
         self,
@@ -238,10 +252,18 @@ class HealthTracker:
         if self._publisher is None or self._objects.exists(marker):
             return 0
         where = self._location(keys.summary)
-        batch = [events.diagnosis_archived(summary, where, findings, actions, cause)]
-        batch += [
-            events.state_changed(t, summary, cause, actions, where) for t in snapshot.transitions
-        ]
+        try:
+            batch = [events.diagnosis_archived(summary, where, findings, actions, cause)]
+            batch += [
+                events.state_changed(t, summary, cause, actions, where)
+                for t in snapshot.transitions
+            ]
+        except EventTooLarge as exc:
+            # Deterministic: it would be as large on every retry. The archive and the state are
+            # kept; the events of this diagnosis are given up, loudly, and marked done.
+            log.error("events of %s not published: %s", summary.diagnose_id, exc)
+            self._objects.put_if_absent(marker, b"", content_type="text/plain")
+            return 0
         claim = lease.take(
             self._objects,
             events_lease_key(keys),
