@@ -118,8 +118,16 @@ def load(environ: Mapping[str, str], **overrides: object) -> Settings:
         first = exc.errors()[0]
         field = str(first["loc"][0]) if first["loc"] else "settings"
         raise ConfigError(env_name(field), first["msg"]) from None
-    if settings.vpc_endpoint:
-        check_url(env_name("vpc_endpoint"), settings.vpc_endpoint, proxy=settings.http_proxy)
+    # Every endpoint is checked at start, whether or not this instance builds its client.
+    for name, placeholder, sample in (
+        ("vpc_endpoint", "{region}", "cn-hangzhou"),
+        ("oss_endpoint", "{bucket}", "bucket"),
+        ("sls_endpoint", "{project}", "project"),
+        ("eventbridge_endpoint", "{account}", "1234567890"),
+    ):
+        value = getattr(settings, name)
+        if value:
+            check_url(env_name(name), value.replace(placeholder, sample), proxy=settings.http_proxy)
     if settings.health_confirm > settings.health_window:
         raise ConfigError(
             env_name("health_confirm"),

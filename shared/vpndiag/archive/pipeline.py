@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+from vpndiag import identifiers
 from vpndiag.archive import layout, lease
 from vpndiag.archive.records import records_for, transition_records
 from vpndiag.errors import DiagnosisPending, ResponseError
@@ -33,7 +34,7 @@ from vpndiag.http.deadline import Deadline
 from vpndiag.model.response import DiagnoseResult, parse_result
 from vpndiag.model.summary import DiagnosisSummary
 from vpndiag.normalize import normalize
-from vpndiag.store.logs import LogStore
+from vpndiag.store.logs import LogRecord, LogStore
 from vpndiag.store.objects import ObjectStore, PutOutcome
 
 if TYPE_CHECKING:  # health is imported only where it is switched on (cold start)
@@ -108,6 +109,13 @@ class ArchivePipeline:
         body, result = self._fetch_finished(request, deadline)
         summary = normalize(result, region=request.region, account_id=request.account_id)
         keys = layout.keys_for(summary, self._prefix)
+        now = self._now()
+        records = records_for(
+            summary, archive_key=keys.summary, request_id=result.request_id, now=int(now)
+        )
+        # Checked before the first write: a diagnosis that cannot be archived whole is not
+        # archived at all.
+        _check_archivable(summary, records)
         meta = {"diagnose-id": summary.diagnose_id, "correlation-id": request.correlation_id}
         created = sum(
             self._objects.put_if_absent(key, data, content_type="application/json", metadata=meta)
@@ -118,7 +126,9 @@ class ArchivePipeline:
             )
         )
         health = self._health.update(summary, keys, deadline) if self._health else None
-        written = self._write_records(summary, keys, result.request_id, deadline, health)
+        written = self._write_records(
+            summary, keys=keys, records=records, now=now, deadline=deadline, health=health
+        )
         if self._health and health:
             health = self._health.publish(summary, health, keys, deadline)
         status: Literal["archived", "replayed"] = "archived" if created or written else "replayed"
@@ -163,17 +173,15 @@ class ArchivePipeline:
     def _write_records(
         self,
         summary: DiagnosisSummary,
+        *,
         keys: layout.ArchiveKeys,
-        request_id: str | None,
+        records: list[LogRecord],
+        now: float,
         deadline: Deadline,
         health: HealthOutcome | None,
     ) -> int:
         if self._objects.exists(keys.logged):
             return 0
-        now = self._now()
-        records = records_for(
-            summary, archive_key=keys.summary, request_id=request_id, now=int(now)
-        )
         if health is not None:
             # Transitions are records too, so SLS alerts can fire on changes, not on every run.
             records += transition_records(summary, health.snapshot, now=int(now))
@@ -197,6 +205,26 @@ class ArchivePipeline:
                 raise
         self._objects.put_if_absent(keys.logged, b"", content_type="text/plain")
         return len(records)
+
+
+# SLS refuses a log value of 1 MiB or more (and with it the whole request).
+_MAX_VALUE_BYTES = 1024 * 1024 - 1
+
+
+def _check_archivable(summary: DiagnosisSummary, records: list[LogRecord]) -> None:
+    """Refuse, before any write, a diagnosis the archive could only write in part."""
+    if summary.resource_id is not None and summary.resource_type in (None, "IPsec"):
+        # It becomes a state key and an event subject: it must be a connection id.
+        identifiers.connection_id(summary.resource_id)
+    for record in records:
+        for field, value in record.contents.items():
+            size = len(value.encode())
+            if size > _MAX_VALUE_BYTES:
+                raise ResponseError(
+                    "vpc",
+                    f"{record.record_id}: {field} is {size} bytes, over the log store's "
+                    "1 MiB value limit",
+                )
 
 
 def _check_identity(request: DiagnosisRequest, result: DiagnoseResult) -> None:
