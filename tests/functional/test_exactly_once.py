@@ -14,18 +14,19 @@ import json
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from tests.crashing import Crash, Crashes, CrashingLogs, CrashingObjects
 from vpndiag.app import ArchiveApp
 from vpndiag.archive.pipeline import ArchivePipeline
 from vpndiag.errors import ArchiveInProgress, TransportError
 from vpndiag.http.deadline import Deadline
 from vpndiag.store.logs import LogRecord, LogStore
-from vpndiag.store.objects import ObjectStore, PutOutcome
+from vpndiag.store.objects import ObjectStore
 from vpndiag_emulator import (
     DEFAULT_ACCESS_KEY_ID,
     DEFAULT_ACCESS_KEY_SECRET,
@@ -172,72 +173,6 @@ def test_sls_v4_and_sts_keys_archive_the_same(cloud: Cloud, clean: ArchiveState)
 
 
 # -- killing the pipeline between writes ---------------------------------------------------------
-
-
-class Crash(Exception):
-    """Stands for the process dying between two writes."""
-
-
-class Crashes:
-    """Counts writes across both stores and dies at the write numbered ``at`` (0-based).
-
-    ``landed`` records of the dying PutLogs batch are written first: a process killed while
-    its batch was on the wire.
-    """
-
-    def __init__(self, at: int, landed: int = 0) -> None:
-        self.at, self.landed, self.writes = at, landed, 0
-
-    def tick(self) -> bool:
-        dies = self.writes == self.at
-        self.writes += 1
-        return dies
-
-
-class CrashingObjects:
-    """The app's object store, dying at the chosen write."""
-
-    def __init__(self, inner: ObjectStore, crashes: Crashes) -> None:
-        self.inner, self.crashes = inner, crashes
-
-    def put_if_absent(
-        self, key: str, body: bytes, *, content_type: str, metadata: Mapping[str, str] | None = None
-    ) -> PutOutcome:
-        if self.crashes.tick():
-            raise Crash
-        return self.inner.put_if_absent(key, body, content_type=content_type, metadata=metadata)
-
-    def get(self, key: str) -> bytes | None:
-        return self.inner.get(key)
-
-    def exists(self, key: str) -> bool:
-        return self.inner.exists(key)
-
-    def list(self, prefix: str) -> Iterator[str]:
-        return self.inner.list(prefix)
-
-    def location(self, key: str) -> str:
-        return self.inner.location(key)
-
-
-class CrashingLogs:
-    """The app's log store, dying at the chosen write after ``landed`` records reached SLS."""
-
-    def __init__(self, inner: LogStore, crashes: Crashes) -> None:
-        self.inner, self.crashes = inner, crashes
-
-    def put(self, records: Sequence[LogRecord], *, deadline: Deadline | None = None) -> None:
-        if self.crashes.tick():
-            if self.crashes.landed:
-                self.inner.put(records[: self.crashes.landed])
-            raise Crash
-        self.inner.put(records)
-
-    def record_ids(self, diagnose_id: str, since: int) -> set[str]:
-        return self.inner.record_ids(diagnose_id, since)
-
-    def location(self) -> str:
-        return self.inner.location()
 
 
 def wrap_stores(

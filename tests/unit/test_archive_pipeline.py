@@ -6,19 +6,19 @@ import contextlib
 import copy
 import json
 import time
-from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import EVENTS
+from tests.crashing import Crash, Crashes, CrashingLogs, CrashingObjects
 from vpndiag.archive.pipeline import ArchivePipeline
 from vpndiag.errors import ArchiveConflict, ArchiveInProgress, DiagnosisPending, ResponseError
 from vpndiag.events import DiagnosisRequest
 from vpndiag.http.deadline import Deadline
-from vpndiag.store.logs import LogRecord, SqliteLogStore
-from vpndiag.store.objects import FilesystemObjectStore, PutOutcome
+from vpndiag.store.logs import SqliteLogStore
+from vpndiag.store.objects import FilesystemObjectStore
 
 SEED = json.loads((EVENTS / "responses" / "finished-seed.json").read_bytes())
 REQUEST = DiagnosisRequest(
@@ -37,65 +37,6 @@ class ScriptedSource:
         self.calls += 1
         body = self.bodies[min(self.calls, len(self.bodies)) - 1]
         return {**copy.deepcopy(body), "RequestId": f"REQ-{self.calls}"}
-
-
-class Crash(Exception):
-    """Stands for the process dying between two writes."""
-
-
-class Crashes:
-    """Counts writes across both stores and dies before the write numbered ``at`` (0-based)."""
-
-    def __init__(self, at: int) -> None:
-        self.at, self.writes = at, 0
-
-    def tick(self) -> bool:
-        """True when this write is the one that dies."""
-        dies = self.writes == self.at
-        self.writes += 1
-        return dies
-
-
-class CrashingObjects:
-    def __init__(self, inner: FilesystemObjectStore, crashes: Crashes) -> None:
-        self.inner, self.crashes = inner, crashes
-
-    def put_if_absent(
-        self, key: str, body: bytes, *, content_type: str, metadata: Mapping[str, str] | None = None
-    ) -> PutOutcome:
-        if self.crashes.tick():
-            raise Crash
-        return self.inner.put_if_absent(key, body, content_type=content_type, metadata=metadata)
-
-    def get(self, key: str) -> bytes | None:
-        return self.inner.get(key)
-
-    def exists(self, key: str) -> bool:
-        return self.inner.exists(key)
-
-    def list(self, prefix: str) -> Iterator[str]:
-        return self.inner.list(prefix)
-
-    def location(self, key: str) -> str:
-        return self.inner.location(key)
-
-
-class CrashingLogs:
-    def __init__(self, inner: SqliteLogStore, crashes: Crashes) -> None:
-        self.inner, self.crashes = inner, crashes
-
-    def put(self, records: Sequence[LogRecord], *, deadline: Deadline | None = None) -> None:
-        if self.crashes.tick():
-            # A crash can cut a batch in half: the first record lands, then the process dies.
-            self.inner.put(records[:1])
-            raise Crash
-        self.inner.put(records)
-
-    def record_ids(self, diagnose_id: str, since: int) -> set[str]:
-        return self.inner.record_ids(diagnose_id, since)
-
-    def location(self) -> str:
-        return self.inner.location()
 
 
 def _pipeline(tmp: Path, source: ScriptedSource, **kwargs: Any) -> ArchivePipeline:
@@ -206,7 +147,8 @@ def test_a_crash_before_any_write_then_a_retry_equals_a_clean_run(
     expected = _clean_state(tmp_path)
     run = tmp_path / "run"
     objects, logs = FilesystemObjectStore(run / "archive"), SqliteLogStore(run / "logs.db")
-    crashes = Crashes(crash_at)
+    # A crash at the records write lands the first record of the batch first.
+    crashes = Crashes(crash_at, landed=1)
     pipeline = ArchivePipeline(
         source=ScriptedSource(SEED),
         objects=CrashingObjects(objects, crashes),
@@ -228,7 +170,7 @@ def test_a_live_lease_makes_a_concurrent_attempt_step_back(tmp_path: Path) -> No
     objects = FilesystemObjectStore(tmp_path / "archive")
     logs = SqliteLogStore(tmp_path / "logs.db")
     # Only the log store counts writes here: the first attempt dies at its records, lease held.
-    crashes = Crashes(at=0)
+    crashes = Crashes(at=0, landed=1)
     first = ArchivePipeline(
         source=ScriptedSource(SEED), objects=objects, logs=CrashingLogs(logs, crashes)
     )
