@@ -51,7 +51,9 @@ def require() -> str:
 
 def run(binary: str, *args: str) -> str:
     """Run Chromium once with a fresh profile; its standard output."""
-    with tempfile.TemporaryDirectory(prefix="chromium-") as profile:
+    # Chromium's helper processes can still write to the profile as the browser exits: a scratch
+    # profile left half-removed in the temp folder is harmless, a failed test for it is not.
+    with tempfile.TemporaryDirectory(prefix="chromium-", ignore_cleanup_errors=True) as profile:
         done = subprocess.run(
             [binary, *FLAGS, f"--user-data-dir={profile}", *args],
             capture_output=True,
@@ -118,7 +120,7 @@ def _wait_for(path: Path, process: subprocess.Popen[bytes]) -> str:
 @contextmanager
 def page(binary: str, url: str) -> Iterator[Page]:
     """Open ``url`` in a headless Chromium and drive it; the browser is stopped afterwards."""
-    with tempfile.TemporaryDirectory(prefix="chromium-") as profile:
+    with tempfile.TemporaryDirectory(prefix="chromium-", ignore_cleanup_errors=True) as profile:
         process = subprocess.Popen(
             [binary, *FLAGS, f"--user-data-dir={profile}", "--remote-debugging-port=0", url],
             stdout=subprocess.DEVNULL,
