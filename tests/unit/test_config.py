@@ -82,3 +82,19 @@ def test_an_address_cannot_carry_a_virtual_host(host: str, direct: bool) -> None
     from vpndiag.clients.endpoints import is_address
 
     assert is_address(host) is direct
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        ("https://{bucket}.example/{region}", "https://b.example/cn-hangzhou"),
+        ("https://oss-{region}.example/", "https://b.oss-cn-hangzhou.example"),
+    ],
+)
+def test_an_override_names_its_bucket_by_placeholder_or_prefix(
+    override: str, expected: str
+) -> None:
+    """The placeholder is filled in; without one, the name goes in front of the host."""
+    from vpndiag.clients.endpoints import virtual_hosted
+
+    assert virtual_hosted(override, "cn-hangzhou", "{bucket}", "b") == expected

@@ -44,6 +44,16 @@ def addressed_directly(setting: str, override: str, proxy: str | None, sample: s
     return is_address(urlsplit(sample.replace("{region}", "cn-hangzhou")).hostname or "")
 
 
+def virtual_hosted(override: str, region: str, placeholder: str, name: str) -> str:
+    """An override's base URL for ``name`` (bucket, project, account): its placeholder filled in,
+    else ``name.`` put in front of the host, as the official SDKs do with a regional endpoint."""
+    base = override.rstrip("/").replace("{region}", region)
+    if placeholder in base:
+        return base.replace(placeholder, name)
+    scheme, _, rest = base.partition("://")
+    return f"{scheme}://{name}.{rest}"
+
+
 def check_url(setting: str, url: str, *, proxy: str | None = None) -> str:
     """Validate a configured base URL: scheme, host, and HTTPS unless loopback is involved."""
     parts = urlsplit(url.replace("{region}", "cn-hangzhou"))

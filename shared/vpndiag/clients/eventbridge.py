@@ -40,7 +40,7 @@ from urllib.parse import urlsplit
 import requests
 
 from vpndiag import errors, identifiers
-from vpndiag.clients.endpoints import Network, addressed_directly
+from vpndiag.clients.endpoints import Network, addressed_directly, virtual_hosted
 from vpndiag.credentials import Credentials
 from vpndiag.http.deadline import Deadline
 from vpndiag.http.retry import RetryPolicy
@@ -181,14 +181,10 @@ class EventBridgeEndpoints:
         if not self.override:
             host = self.virtual_host(account_id, region)
             return f"https://{host}", host
-        base = self.override.rstrip("/").replace("{region}", region)
         if self._by_ip:
+            base = self.override.rstrip("/").replace("{region}", region)
             return base, self.virtual_host(account_id, region)
-        if "{account}" in base:
-            base = base.replace("{account}", account_id)
-        else:
-            scheme, _, rest = base.partition("://")
-            base = f"{scheme}://{account_id}.{rest}"
+        base = virtual_hosted(self.override, region, "{account}", account_id)
         return base, urlsplit(base).netloc
 
 

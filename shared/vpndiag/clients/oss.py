@@ -21,7 +21,7 @@ from xml.etree import ElementTree
 import requests
 
 from vpndiag import errors, identifiers
-from vpndiag.clients.endpoints import Network, addressed_directly
+from vpndiag.clients.endpoints import Network, addressed_directly, virtual_hosted
 from vpndiag.credentials import Credentials
 from vpndiag.http.deadline import Deadline
 from vpndiag.http.retry import RetryPolicy
@@ -78,13 +78,9 @@ class OssEndpoints:
         if not self.override:
             internal = "-internal" if self.network == "vpc" else ""
             return f"https://{bucket}.oss-{region}{internal}.aliyuncs.com", ""
-        base = self.override.rstrip("/").replace("{region}", region)
         if self._by_ip:
-            return base, f"/{bucket}"
-        if "{bucket}" in base:
-            return base.replace("{bucket}", bucket), ""
-        scheme, _, rest = base.partition("://")
-        return f"{scheme}://{bucket}.{rest}", ""
+            return self.override.rstrip("/").replace("{region}", region), f"/{bucket}"
+        return virtual_hosted(self.override, region, "{bucket}", bucket), ""
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 import requests
 
 from vpndiag import errors, identifiers
-from vpndiag.clients.endpoints import Network, addressed_directly
+from vpndiag.clients.endpoints import Network, addressed_directly, virtual_hosted
 from vpndiag.clients.sls_protobuf import Log, group_trailer, log_entry
 from vpndiag.credentials import Credentials
 from vpndiag.http.deadline import Deadline
@@ -125,14 +125,10 @@ class SlsEndpoints:
         if not self.override:
             host = self.virtual_host(project, region)
             return f"https://{host}", host
-        base = self.override.rstrip("/").replace("{region}", region)
         if self._by_ip:
+            base = self.override.rstrip("/").replace("{region}", region)
             return base, self.virtual_host(project, region)
-        if "{project}" in base:
-            base = base.replace("{project}", project)
-        else:
-            scheme, _, rest = base.partition("://")
-            base = f"{scheme}://{project}.{rest}"
+        base = virtual_hosted(self.override, region, "{project}", project)
         return base, urlsplit(base).netloc
 
 
