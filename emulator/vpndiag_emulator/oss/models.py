@@ -67,6 +67,15 @@ class ListPage:
     """The last key or common prefix returned: where the next page starts after."""
 
 
+@dataclass(frozen=True)
+class BucketInfo:
+    """What GetBucketInfo tells of a bucket beyond its name and region."""
+
+    created: datetime
+    acl: str
+    storage_class: str
+
+
 class OssBackend:
     """The buckets of one account in one region."""
 
@@ -76,15 +85,36 @@ class OssBackend:
         self.region = region
         self._lock = threading.Lock()
         self._buckets: dict[str, dict[str, StoredObject]] = {}
+        self._info: dict[str, BucketInfo] = {}
 
     # -- building the world (tests) ---------------------------------------------------------
 
-    def create_bucket(self, name: str) -> None:
+    def create_bucket(
+        self, name: str, *, acl: str = "private", storage_class: str = "Standard"
+    ) -> None:
         """Create an empty bucket (no-op if it exists); names follow OSS's rule."""
         if not _BUCKET.fullmatch(name):
             raise ValueError(f"invalid bucket name {name!r}: 3-63 of a-z0-9-, alphanumeric ends")
         with self._lock:
-            self._buckets.setdefault(name, {})
+            if name not in self._buckets:
+                self._buckets[name] = {}
+                self._info[name] = BucketInfo(self._cloud.clock.now(), acl, storage_class)
+
+    def bucket_info(self, bucket: str) -> BucketInfo:
+        """When the bucket was created, and its ACL and storage class (``NoSuchBucket`` if none)."""
+        with self._lock:
+            self._bucket(bucket)
+            return self._info[bucket]
+
+    def delete_bucket(self, bucket: str) -> None:
+        """Remove an empty bucket; one that still holds objects answers ``BucketNotEmpty``."""
+        with self._lock:
+            if self._bucket(bucket):
+                raise errors.OssError(
+                    409, "BucketNotEmpty", "The bucket you tried to delete is not empty."
+                )
+            del self._buckets[bucket]
+            del self._info[bucket]
 
     def objects(self, bucket: str) -> dict[str, bytes]:
         """Every object's bytes by key, for assertions."""

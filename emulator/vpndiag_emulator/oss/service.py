@@ -21,6 +21,7 @@ from vpndiag_emulator.core.wire import EmulatedRequest, EmulatedResponse
 
 from . import errors
 from .auth import authenticate
+from .buckets import BUCKET_HANDLERS
 from .errors import OssError
 from .responses import LIST_OBJECTS_V2, OBJECT_HANDLERS, Handler, OssCall, error_xml
 from .urls import HOST_PATTERN, parse_host
@@ -64,7 +65,12 @@ def operation(request: EmulatedRequest, target: Target) -> tuple[str, Handler]:
     if not target.key:
         if request.method == "GET" and params.get("list-type") == "2":
             return LIST_OBJECTS_V2
-        raise errors.not_implemented(f"{request.method} on a bucket (only ListObjectsV2)")
+        subresources = sorted(p for p in params if not p.startswith(_RESPONSE_OVERRIDE))
+        bucket_op = BUCKET_HANDLERS.get((request.method, "&".join(subresources)))
+        if bucket_op is None:
+            asked = f"?{'&'.join(subresources)}" if subresources else "/"
+            raise errors.not_implemented(f"{request.method} {asked} on a bucket")
+        return bucket_op
     found = OBJECT_HANDLERS.get(request.method)
     extra = sorted(p for p in params if not p.startswith(_RESPONSE_OVERRIDE))
     if found is None or extra:
@@ -87,7 +93,8 @@ class OssService:
         )
 
     def action_of(self, request: EmulatedRequest) -> str | None:
-        """``PutObject``, ``GetObject``, ``HeadObject``, ``DeleteObject``, ``ListObjectsV2``."""
+        """``PutObject``, ``GetObject``, ``HeadObject``, ``DeleteObject``, ``ListObjectsV2``,
+        ``PutBucket``, ``GetBucketInfo``, ``DeleteBucket``."""
         try:
             return operation(request, locate(request))[0]
         except OssError:

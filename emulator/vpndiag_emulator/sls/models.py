@@ -57,6 +57,9 @@ class SlsBackend:
         self._lock = threading.Lock()
         self._projects: dict[str, dict[str, list[StoredLog]]] = {}
         self._index_delay = timedelta()
+        self._descriptions: dict[str, str] = {}
+        self._settings: dict[tuple[str, str], dict[str, object]] = {}
+        self._indexes: dict[tuple[str, str], dict[str, object]] = {}
 
     # -- building the world (tests) ---------------------------------------------------------
 
@@ -78,6 +81,97 @@ class SlsBackend:
             if project not in self._projects:
                 raise KeyError(f"no project {project} in {self.account_id}/{self.region}")
             self._projects[project].setdefault(logstore, [])
+
+    def create_project_once(self, project: str, description: str = "") -> None:
+        """CreateProject: a new empty project; an existing name answers ``ProjectAlreadyExist``."""
+        if not _PROJECT.fullmatch(project):
+            raise errors.parameter_invalid(f"invalid project name {project!r}")
+        with self._lock:
+            if project in self._projects:
+                raise errors.SlsError(
+                    400, "ProjectAlreadyExist", f"Project {project} already exist"
+                )
+            self._projects[project] = {}
+            self._descriptions[project] = description
+
+    def project_description(self, project: str) -> str:
+        """The project's description (``ProjectNotExist`` if there is no such project)."""
+        with self._lock:
+            if project not in self._projects:
+                raise errors.project_not_exist(project)
+            return self._descriptions.get(project, "")
+
+    def delete_project(self, project: str) -> None:
+        """DeleteProject: the project and everything in it."""
+        with self._lock:
+            if self._projects.pop(project, None) is None:
+                raise errors.project_not_exist(project)
+            self._descriptions.pop(project, None)
+            for key in [k for k in self._settings if k[0] == project]:
+                del self._settings[key]
+            for key in [k for k in self._indexes if k[0] == project]:
+                del self._indexes[key]
+
+    def create_logstore_once(
+        self, project: str, logstore: str, settings: Mapping[str, object]
+    ) -> None:
+        """CreateLogStore: a new logstore with its settings (ttl, shardCount, ...), kept as sent."""
+        if not _LOGSTORE.fullmatch(logstore):
+            raise errors.SlsError(400, "LogstoreInfoInvalid", f"invalid logstore name {logstore!r}")
+        with self._lock:
+            stores = self._projects.get(project)
+            if stores is None:
+                raise errors.project_not_exist(project)
+            if logstore in stores:
+                raise errors.SlsError(
+                    400, "LogstoreAlreadyExist", f"logstore {logstore} already exists"
+                )
+            stores[logstore] = []
+            self._settings[(project, logstore)] = dict(settings)
+
+    def logstore_settings(self, project: str, logstore: str) -> dict[str, object]:
+        """What CreateLogStore was given (empty for a logstore made by ``create_logstore``)."""
+        with self._lock:
+            self._logstore(project, logstore)
+            return dict(self._settings.get((project, logstore), {}))
+
+    def delete_logstore(self, project: str, logstore: str) -> None:
+        """DeleteLogStore: the logstore, its logs and its index."""
+        with self._lock:
+            self._logstore(project, logstore)
+            del self._projects[project][logstore]
+            self._settings.pop((project, logstore), None)
+            self._indexes.pop((project, logstore), None)
+
+    def set_index(
+        self, project: str, logstore: str, config: Mapping[str, object], *, create: bool
+    ) -> None:
+        """CreateIndex (``create``: refused if one exists) or UpdateIndex (refused if none)."""
+        with self._lock:
+            self._logstore(project, logstore)
+            exists = (project, logstore) in self._indexes
+            if create and exists:
+                # Inferred code: the CreateIndex page lists no "already exists" error here.
+                raise errors.SlsError(
+                    400, "IndexAlreadyExist", f"index of {logstore} already exists"
+                )
+            if not create and not exists:
+                raise errors.SlsError(404, "IndexConfigNotExist", f"index of {logstore} not exist")
+            self._indexes[(project, logstore)] = dict(config)
+
+    def drop_index(self, project: str, logstore: str) -> None:
+        """DeleteIndex: ``IndexConfigNotExist`` if the logstore has none."""
+        with self._lock:
+            self._logstore(project, logstore)
+            if self._indexes.pop((project, logstore), None) is None:
+                raise errors.SlsError(404, "IndexConfigNotExist", f"index of {logstore} not exist")
+
+    def index(self, project: str, logstore: str) -> dict[str, object] | None:
+        """The logstore's index configuration as last sent, or None if it has none."""
+        with self._lock:
+            self._logstore(project, logstore)
+            found = self._indexes.get((project, logstore))
+            return None if found is None else dict(found)
 
     def set_index_delay(self, seconds: float) -> None:
         """Make GetLogs see a log only ``seconds`` (of the cloud's clock) after it arrived.

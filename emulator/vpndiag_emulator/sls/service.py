@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from vpndiag_emulator.core.wire import EmulatedRequest, EmulatedResponse
 
 from . import errors
+from .admin import LOGSTORE_ADMIN_HANDLERS, PROJECT_HANDLERS
 from .auth import authenticate
 from .errors import SlsError
 from .responses import LOGSTORE_HANDLERS, Handler, SlsCall
@@ -51,13 +52,26 @@ class Target:
 
 
 def locate(request: EmulatedRequest) -> Target:
-    """Read the project and region from the host, the logstore and operation from the path."""
+    """Read the project and region from the host, the logstore and operation from the path.
+
+    ``logstore`` is empty for operations on the project itself (``admin.PROJECT_HANDLERS``).
+    """
     host = parse_host(request.hostname)
     if host is None or host.project is None:
         raise errors.not_implemented(f"{request.method} {request.path} without a project host")
+    on_project = PROJECT_HANDLERS.get((request.method, request.path))
+    if on_project is not None:
+        return Target(host.project, host.region, "", *on_project)
     match = _PATH.fullmatch(request.path)
-    found = match and LOGSTORE_HANDLERS.get((request.method, match["rest"] or ""))
-    if not match or not found:
+    if not match:
+        raise errors.not_implemented(f"{request.method} {request.path}")
+    rest = match["rest"] or ""
+    found = LOGSTORE_HANDLERS.get((request.method, rest))
+    # GetLogs and GetLogStore share GET /logstores/{logstore}: GetLogs says ?type=log.
+    reads_logs = dict(request.query_params).get("type") == "log"
+    if found is None or ((request.method, rest) == ("GET", "") and not reads_logs):
+        found = LOGSTORE_ADMIN_HANDLERS.get((request.method, rest))
+    if found is None:
         raise errors.not_implemented(f"{request.method} {request.path}")
     return Target(host.project, host.region, match["logstore"], *found)
 
@@ -73,7 +87,7 @@ class SlsService:
         return False
 
     def action_of(self, request: EmulatedRequest) -> str | None:
-        """``PutLogs`` or ``GetLogs``."""
+        """``PutLogs``, ``GetLogs``, or a project, logstore or index operation (``admin``)."""
         try:
             return locate(request).action
         except SlsError:
@@ -90,7 +104,7 @@ class SlsService:
                 region=target.region,
                 action=target.action,
                 resource=f"acs:log:{target.region}:*:project/{target.project}"
-                f"/logstore/{target.logstore}",
+                + (f"/logstore/{target.logstore}" if target.logstore else ""),
             )
             backend = cloud.sls(target.region, account_id=key.account_id)
             response = target.handler(
