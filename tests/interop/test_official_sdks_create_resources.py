@@ -139,7 +139,7 @@ def test_log_sdk_reads_back_the_logstore_and_index_it_created(log_client: LogCli
     log_client.create_logstore("meta-project", "store", ttl=30, shard_count=2)
     log_client.create_index("meta-project", "store", _index())
     store = log_client.get_logstore("meta-project", "store")
-    index = log_client.get_index_config("meta-project", "store").get_index_config()
+    index = log_client.get_index_config("meta-project", "store").get_index_config()  # type: ignore[no-untyped-call]
     assert (store.get_ttl(), store.get_shard_count()) == (30, 2)
     assert set(index.key_config_list) == {"level"}
 
