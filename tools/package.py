@@ -1,7 +1,6 @@
 """Build the deployable code packages: ``build/<function>.zip``, one per FC function.
 
-Each zip holds at its root the function's ``index.py``, the ``vpndiag`` package (less the demo,
-which needs the emulator, and caches) and the runtime dependencies, installed for FC's python3.10
+Each zip holds at its root the function's ``index.py``, the ``vpndiag`` package (less caches) and the runtime dependencies, installed for FC's python3.10
 on x86_64 Linux whatever machine builds it (pydantic-core is compiled: the wheel must be the
 platform's). Runtime dependencies are the installed project's own (``pyproject.toml``'s
 ``dependencies``); pure-Python ones published only as source (aliyun-fc2) are built into wheels
@@ -38,8 +37,7 @@ PLATFORM = (
     "cp",
     "--only-binary=:all:",
 )
-# Never deployed: the demo imports the emulator; caches are rebuilt by the runtime.
-EXCLUDED_FILES = frozenset({"vpndiag/demo.py"})
+# Caches are rebuilt by the runtime.
 EXCLUDED_DIRS = frozenset({"__pycache__", "bin", "tests"})
 _EPOCH = (1980, 1, 1, 0, 0, 0)
 _STAMP = ".requirements"
@@ -94,7 +92,6 @@ def _files(base: Path, prefix: str = "") -> Iterator[tuple[str, Path]]:
         name = prefix + relative.as_posix()
         if (
             path.is_file()
-            and name not in EXCLUDED_FILES
             and relative.name != _STAMP
             and not EXCLUDED_DIRS.intersection(relative.parts)
         ):

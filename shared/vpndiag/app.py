@@ -13,11 +13,12 @@ from vpndiag import config, credentials
 from vpndiag.archive.pipeline import ArchivePipeline, ArchiveResult
 from vpndiag.clients.endpoints import VpcEndpoints
 from vpndiag.clients.vpc import VpcClient, client_token
-from vpndiag.errors import BatchError, EventError, VpndiagError
+from vpndiag.errors import BatchError, EventError, UnsupportedConnection, VpndiagError
 from vpndiag.events import DiagnosisRequest, parse_event
 from vpndiag.http.deadline import Deadline
 from vpndiag.http.retry import RetryPolicy
 from vpndiag.http.session import new_session
+from vpndiag.model.connection import transit_router_reason
 from vpndiag.store.factory import Wiring, open_log_store, open_object_store
 
 if TYPE_CHECKING:
@@ -96,6 +97,8 @@ class ArchiveApp:
             poll_interval=settings.poll_interval,
             write_reserve=settings.write_reserve,
             health=self.health,
+            # The connection's description (tunnels, names) is taken for health tracking.
+            connections=self.vpc.describe_connection if self.health else None,
         )
         logging.getLogger("vpndiag").setLevel(settings.log_level)
 
@@ -162,20 +165,16 @@ class ArchiveApp:
 
     def _gateway_of(self, region: str, connection_id: str, deadline: Deadline) -> str:
         """The gateway of a connection, for events that name only the connection."""
-        found = self.vpc.describe_vpn_connections(
-            region, connection_id=connection_id, deadline=deadline
-        )
-        gateway = next(
-            (c.get("VpnGatewayId") for c in found if c.get("VpnConnectionId") == connection_id),
-            None,
-        )
-        if not isinstance(gateway, str) or not gateway:
+        connection = self.vpc.describe_connection(region, connection_id, deadline=deadline)
+        if connection is None:
             raise EventError(
                 f"an event about {connection_id}",
                 "a connection that exists",
-                f"DescribeVpnConnections in {region} does not know it",
+                f"DescribeVpnConnections in {region} lists no such connection",
             )
-        return gateway
+        if connection.gateway_id is None:
+            raise UnsupportedConnection(connection_id, transit_router_reason(connection))
+        return connection.gateway_id
 
     def handle(self, event: bytes | str | Any, context: object) -> dict[str, Any]:
         """Archive every diagnosis the event names; raise if any could not be archived."""

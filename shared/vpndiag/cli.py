@@ -151,21 +151,30 @@ def cmd_history(args: argparse.Namespace) -> int:
             )
         )
         return 0
+    name = f" {state.connection_name}" if state.connection_name else ""
+    gateway = f" {state.gateway_name}" if state.gateway_name else ""
+    peer = f", peer {state.peer_ip}" if state.peer_ip else ""
     print(
-        f"{connection} (gateway {state.gateway_id}, {state.region}): now {state.level.upper()} "
-        f"since {state.since:%Y-%m-%d %H:%M} UTC"
+        f"{connection}{name} (gateway {state.gateway_id}{gateway}, {state.region}{peer}): "
+        f"now {state.level.upper()} since {state.since:%Y-%m-%d %H:%M} UTC"
         + (", FLAPPING" if state.flapping else "")
         + f"; {state.diagnoses} diagnoses, {state.transitions} changes"
     )
+    for mark in state.tunnel_marks():
+        print(f"  tunnel {mark.tunnel_id} ({mark.role or '-'}): {mark.level}, {mark.status or '-'}")
     for move in moves:
+        subject = f"tunnel {move.tunnel_id} ({move.tunnel_role or '-'}) " if move.tunnel_id else ""
         print(
-            f"  {move.at:%Y-%m-%d %H:%M}  {move.from_level or 'first seen':>10} -> {move.to_level:<16}"
-            f"  after {duration(move.lasted_seconds):>7}  {move.diagnose_id}"
+            f"  {move.at:%Y-%m-%d %H:%M}  {subject}{move.from_level or 'first seen':>10} -> "
+            f"{move.to_level:<16}  after {duration(move.lasted_seconds):>7}  {move.diagnose_id}"
         )
         for cause in move.causes:
             print(f"      why: {cause}")
-        for cause in move.root_cause:
-            print(f"      tunnel: {cause}")
+        for down in move.tunnels:
+            print(f"      not up: {down}")
+        if move.scope == "connection":
+            for cause in move.root_cause:
+                print(f"      tunnel: {cause}")
     return 0
 
 
@@ -217,9 +226,16 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from vpndiag.demo import run_demo
+    # Dev tooling: the emulator's distribution, never in a function's zip.
+    from vpndiag_emulator.demo import run_demo
 
-    return run_demo(Path(args.events), Path(args.var), Path(args.functions_dir))
+    return run_demo(Path(args.events), Path(args.var), Path(args.template), Path(args.build_dir))
+
+
+def cmd_deploy(args: argparse.Namespace) -> int:
+    from vpndiag.deploy import command
+
+    return command.run(args)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -272,11 +288,22 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", default="vpndiag-report.html", help="the HTML file written")
     report.set_defaults(run=cmd_report)
 
-    demo = sub.add_parser("demo", help="emulated estate + sample events -> archive (make run)")
-    demo.add_argument("--events", default="events")
-    demo.add_argument("--var", default="var")
-    demo.add_argument("--functions-dir", default="functions")
+    demo = sub.add_parser(
+        "demo", help="deploy template.yml into the emulated cloud and let it run (make run)"
+    )
+    demo.add_argument("--events", default="events", help="sample events (default: events)")
+    demo.add_argument("--var", default="var", help="archive, records, report (default: var)")
+    demo.add_argument("--template", default="template.yml", help="the template deployed")
+    demo.add_argument("--build-dir", default="build", help="where the zips are built (build)")
     demo.set_defaults(run=cmd_demo)
+
+    from vpndiag.deploy import options
+
+    deploy = sub.add_parser(
+        "deploy", help="upload the code, create the event bus, create or update the ROS stack"
+    )
+    options.add_arguments(deploy)
+    deploy.set_defaults(run=cmd_deploy)
     return parser
 
 

@@ -23,6 +23,16 @@ class ConfigError(VpndiagError):
         self.problem = problem
 
 
+class UnsupportedConnection(VpndiagError):
+    """The connection exists but vpndiag cannot diagnose it (attached to a transit router: no
+    VPN gateway owns it, and DiagnoseVpnGateway diagnoses a gateway's connections only)."""
+
+    def __init__(self, connection_id: str, reason: str) -> None:
+        super().__init__(f"connection {connection_id} cannot be diagnosed: {reason}")
+        self.connection_id = connection_id
+        self.reason = reason
+
+
 class EventError(VpndiagError):
     """An invocation payload has no shape vpndiag understands."""
 
@@ -163,6 +173,13 @@ class InvalidRequestError(ApiError):
 
 class ResourceBusyError(ApiError):
     """The resource is being configured; it accepts the call again later."""
+
+    retryable = True
+
+
+class OperationPendingError(ApiError):
+    """The service is still processing an earlier request that this one conflicts with (the same
+    ClientToken in flight, another task on the resource); the same request succeeds later."""
 
     retryable = True
 

@@ -3,21 +3,29 @@
 Shapes (samples in ``events/``):
 - direct or asynchronous invocation: ``{"RegionId", "DiagnoseId" | "VpnGatewayId"}``;
 - a CloudEvent whose ``data`` carries those keys (a custom bus, or a work item of the sweep);
-- the ActionTrail API-call CloudEvent of ``DiagnoseVpnGateway`` (``requestParameters``,
-  ``responseElements``);
+- the ActionTrail API-call CloudEvent of ``DiagnoseVpnGateway``. The shape EventBridge documents
+  (https://www.alibabacloud.com/help/en/doc-detail/204963.htm, "ActionTrail events") carries no
+  ``requestParameters`` or ``responseElements``: ids are taken from ``referencedResources`` (and
+  from those two objects when a producer adds them), the region from ``acsRegion``. Naming a
+  gateway but no diagnosis, it asks for the gateway's latest diagnosis. EventBridge forwards only
+  write-type ActionTrail events, and DiagnoseVpnGateway's RAM access level is "get", so this
+  event may never arrive: see ``docs/events.md``;
 - a list of CloudEvents (EventBridge event-streaming delivers batches);
 - a timer payload whose ``payload`` string holds the same keys as JSON;
 - a VPN health event (``vpn:CloudMonitor:IpsecHealthCheckFailed``, ``...IpsecPhase1NegoFailed``,
   ``...IpsecPhase2NegoFailed``, source ``acs.vpn``): it names a connection, not a diagnosis, so
-  the request asks for one to be started first (``start_key``).
+  the request asks for one to be started first (``start_key``); the tunnel it names, if any,
+  travels as ``tunnel_id`` to the root cause.
 Anything else is an ``EventError`` that names the shape received and the shapes expected.
 
 The health events' ``data`` is not documented. What is read here is inferred (samples in
 ``events/vpn-health-*.json``) and read leniently: the connection id from ``data``
 (``vpnConnectionId``, ``VpnConnectionId``, ``instanceId``, ``resourceId``) or from the subject
 (``acs:vpn:<region>:<uid>:vpnconnection/vco-...``); the gateway id, if any, from ``data``
-(``vpnGatewayId``, ``VpnGatewayId``) or a ``vpngateway/vpn-...`` subject; the region from
-``data.regionId``, ``aliyunregionid`` or the subject.
+(``vpnGatewayId``, ``VpnGatewayId``) or a ``vpngateway/vpn-...`` subject; the tunnel id, if any,
+from ``data`` (``tunnelId``, ``TunnelId``); the region from ``data.regionId``, ``aliyunregionid``
+or the subject. They fire only on a change of state, so a connection already failing when the
+rule was created sends none: the sweep's per-tick tunnel status is what covers it.
 """
 
 from __future__ import annotations
@@ -63,6 +71,9 @@ class DiagnosisRequest:
     """Set when no diagnosis exists yet: start one of ``connection_id`` first, with a
     ClientToken derived from this key (an event's source and id), so that a redelivered event
     starts nothing twice."""
+    tunnel_id: str | None = None
+    """The tunnel a VPN health event named (``tun-...``): the root cause records which tunnel
+    the event was about."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +113,7 @@ def _request_from_keys(
     gateway = _get(keys, "VpnGatewayId", "vpnGatewayId")
     connection = _get(keys, "VpnConnectionId", "ResourceId", "ConnectionId")
     account = _get(keys, "AccountId", "aliyunaccountid")
+    tunnel = _get(keys, "TunnelId", "tunnelId")
     if region is None:
         raise EventError(shape, EXPECTED, "RegionId is missing")
     if not diagnose and not gateway:
@@ -115,9 +127,33 @@ def _request_from_keys(
             connection_id=identifiers.connection_id(connection) if connection else None,
             account_id=identifiers.account_id(str(account)) if account else None,
             shape=shape,
+            tunnel_id=identifiers.tunnel_id(tunnel) if tunnel else None,
         )
     except InvalidIdentifier as exc:
         raise EventError(shape, EXPECTED, str(exc)) from None
+
+
+# The id prefixes of what a DiagnoseVpnGateway call references, by the request key they fill.
+_REFERENCED: Final = (("vpndgn-", "DiagnoseId"), ("vpn-", "VpnGatewayId"), ("vco-", "ResourceId"))
+
+
+def _referenced(resources: object) -> dict[str, str]:
+    """Ids found in ActionTrail's ``referencedResources`` (``{"ACS::<Service>::<Type>": [ids]}``).
+
+    The resource type names for VPN gateways and connections are not published (inferred), so
+    ids are recognised by their documented prefixes, whatever type lists them.
+    """
+    if not isinstance(resources, Mapping):
+        return {}
+    found: dict[str, str] = {}
+    for ids in resources.values():
+        for value in ids if isinstance(ids, list) else [ids]:
+            if not isinstance(value, str):
+                continue
+            key = next((k for prefix, k in _REFERENCED if value.startswith(prefix)), None)
+            if key is not None:
+                found.setdefault(key, value)
+    return found
 
 
 def _arn(value: object) -> dict[str, str]:
@@ -138,6 +174,7 @@ def _health_request(
         or named.get("vpnconnection")
     )
     gateway = _get(data, "vpnGatewayId", "VpnGatewayId") or named.get("vpngateway")
+    tunnel = _get(data, "tunnelId", "TunnelId") or named.get("vpntunnel")
     region = (
         _get(data, "regionId", "RegionId")
         or event.get("aliyunregionid")
@@ -158,6 +195,7 @@ def _health_request(
             account_id=identifiers.account_id(str(account)) if account else None,
             shape="health",
             start_key=event_id,
+            tunnel_id=identifiers.tunnel_id(tunnel) if tunnel else None,
         )
     except InvalidIdentifier as exc:
         raise EventError("a VPN health event", EXPECTED, str(exc)) from None
@@ -185,7 +223,7 @@ def _from_cloudevent(event: Mapping[str, Any], fallback_id: str) -> DiagnosisReq
             raise EventError(
                 "an ActionTrail event whose parameters or response are not objects", EXPECTED
             )
-        keys = {**parts[0], **parts[1]}
+        keys = {**_referenced(data.get("referencedResources")), **parts[0], **parts[1]}
         return _request_from_keys(
             keys,
             correlation_id=event_id,

@@ -25,6 +25,7 @@ from vpndiag.model.checks import (
     UnparsedDetail,
     parse_detail,
 )
+from vpndiag.model.connection import VpnConnection
 from vpndiag.model.response import DiagnoseItem, DiagnoseResult
 from vpndiag.model.summary import (
     KNOWN_LEVELS,
@@ -217,4 +218,28 @@ def normalize(
         level_counts=counts,
         checks=checks,
         extra=result.model_extra or {},
+    )
+
+
+def peer_address(connection: VpnConnection) -> str | None:
+    """The customer gateway's address: the connection's, else the master tunnel's, else any
+    tunnel's (the master carries the traffic while both are up)."""
+    if connection.peer_ip:
+        return connection.peer_ip
+    ordered = sorted(connection.tunnels, key=lambda t: (t.role != "master", t.tunnel_id))
+    return next((t.peer_ip for t in ordered if t.peer_ip), None)
+
+
+def with_connection(
+    summary: DiagnosisSummary, connection: VpnConnection | None
+) -> DiagnosisSummary:
+    """The summary with the names and peer address of its connection's description, if any."""
+    if connection is None:
+        return summary
+    return summary.model_copy(
+        update={
+            "gateway_name": connection.gateway_name,
+            "connection_name": connection.name,
+            "peer_ip": peer_address(connection),
+        }
     )

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from vpndiag_emulator import Cloud, ManualClock, VpcBackend
+from vpndiag_emulator.vpc.estate import DEMO_DEGRADED, populate_demo
 
 if TYPE_CHECKING:
     from tests.emulator.conftest import AcsTestClient
@@ -117,10 +118,11 @@ def test_gateway_item_shape(client: AcsTestClient, vpc: VpcBackend, clock: Manua
     assert item["Tags"] == {"Tag": [{"Key": "env", "Value": "prod"}]}
 
 
-def test_connections_carry_the_psk_like_the_real_api(
+def test_dual_tunnel_connections_carry_the_psk_per_tunnel(
     client: AcsTestClient, vpc: VpcBackend
 ) -> None:
-    """DescribeVpnConnections items have IkeConfig.Psk and TunnelIkeConfig.Psk in clear text."""
+    """A dual-tunnel connection has TunnelIkeConfig.Psk in clear text in each tunnel and no
+    top-level IkeConfig (SDK 7.2.2 DescribeVpnConnectionsResponseBody...TunnelOptions)."""
     gateway = vpc.add_gateway()
     connection = vpc.add_connection(gateway.id, psk="pre-shared-1")
     vpc.add_connection(vpc.add_gateway().id)
@@ -133,12 +135,26 @@ def test_connections_carry_the_psk_like_the_real_api(
     assert body["TotalCount"] == 1
     item = body["VpnConnections"]["VpnConnection"][0]
     assert (item["VpnConnectionId"], item["VpnGatewayId"]) == (connection.id, gateway.id)
-    assert item["IkeConfig"]["Psk"] == "pre-shared-1"
     tunnels = item["TunnelOptionsSpecification"]["TunnelOptions"]
     assert [t["TunnelIkeConfig"]["Psk"] for t in tunnels] == ["pre-shared-1", "pre-shared-1"]
+    assert "IkeConfig" not in item
+
+
+def test_single_tunnel_connections_carry_the_psk_at_the_top(
+    client: AcsTestClient, vpc: VpcBackend
+) -> None:
+    """A single-tunnel connection has IkeConfig.Psk, CustomerGatewayId and Status at the top
+    level and no tunnel options (DescribeVpnConnections reference, SDK 7.2.2 model)."""
+    gateway = vpc.add_gateway(dual_tunnel=False)
+    vpc.add_connection(gateway.id, psk="pre-shared-2")
+
+    body = client.call("DescribeVpnConnections", {"RegionId": "cn-hangzhou"}).json()
+
+    item = body["VpnConnections"]["VpnConnection"][0]
+    assert item["IkeConfig"]["Psk"] == "pre-shared-2"
     for field in ("Name", "Status", "CustomerGatewayId", "LocalSubnet", "RemoteSubnet"):
         assert item[field]
-    assert "IpsecConfig" in item
+    assert "TunnelOptionsSpecification" not in item
 
 
 def test_deleted_connections_are_not_listed(client: AcsTestClient, vpc: VpcBackend) -> None:
@@ -179,3 +195,31 @@ def test_estate_gateways_have_connections(cloud: Cloud) -> None:
 
     assert {g.region for g in gateways} == {"cn-hangzhou", "cn-shanghai"}
     assert all(len(cloud.vpc(g.region).connections(g.id)) == 2 for g in gateways)
+
+
+def test_estate_mixes_tunnel_modes_and_a_transit_router(cloud: Cloud) -> None:
+    """seed_estate builds dual- and single-tunnel connections and one transit-router
+    attachment per region (AttachType CEN, no VpnGatewayId)."""
+    cloud.seed_estate(("cn-hangzhou",), 2, 2)
+
+    connections = cloud.vpc("cn-hangzhou").connections()
+
+    assert {c.dual_tunnel for c in connections} == {True, False}
+    attached = [c for c in connections if c.attach_type == "CEN"]
+    assert [(c.gateway_id, c.dual_tunnel) for c in attached] == [("", True)]
+
+
+def test_demo_has_a_half_down_dual_tunnel_connection(cloud: Cloud) -> None:
+    """populate_demo: the degraded connection's slave tunnel fails phase 1, its master is up,
+    and cn-hangzhou holds a transit-router attachment and a single-tunnel gateway."""
+    populate_demo(cloud.vpc)
+    shanghai = cloud.vpc("cn-shanghai")
+    connection_id, code = DEMO_DEGRADED
+    connection = next(c for c in shanghai.connections() if c.id == connection_id)
+
+    rows = shanghai.negotiations(tunnel_ids=connection.tunnel_ids, now=cloud.clock.now())
+
+    assert [r.failure.code if r.failure else None for r in rows] == [None, code]
+    hangzhou = cloud.vpc("cn-hangzhou").connections()
+    assert {c.attach_type for c in hangzhou} == {"VPNGW", "CEN"}
+    assert {c.dual_tunnel for c in hangzhou} == {True, False}

@@ -1,14 +1,21 @@
-"""DiagnoseVpnConnections: per-tunnel negotiation failures, their shape, filters and errors."""
+"""DiagnoseVpnConnections: per-tunnel negotiation failures, their shape, filters and errors.
+
+The connections here are dual-tunnel (the default gateway's mode), so they are asked by
+``TunnelIds.N``, as the API reference requires ("If the IPsec-VPN connection is in dual-tunnel
+mode, the request parameter TunnelIds is required":
+https://www.alibabacloud.com/help/en/vpc/developer-reference/api-vpc-2016-04-28-diagnosevpnconnections).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from alibabacloud_vpc20160428 import models as vpc_models
 
-from vpndiag_emulator import Cloud, ManualClock, VpcBackend
+from vpndiag_emulator import Cloud, Connection, ManualClock, VpcBackend
 
 if TYPE_CHECKING:
     from tests.emulator.conftest import AcsTestClient
@@ -28,6 +35,15 @@ SDK_KEYS = {
 LINK_CHECKS = ("VcoUserInternetIpConnectivity", "VcoConfigConsistency", "VcoPrivateConnectivity")
 
 
+def tunnels_of(*connections: Connection) -> dict[str, str]:
+    """The ``TunnelIds.N`` parameters naming every tunnel of ``connections``."""
+    return tunnel_params(t for c in connections for t in c.tunnel_ids)
+
+
+def tunnel_params(tunnel_ids: Iterable[str]) -> dict[str, str]:
+    return {f"TunnelIds.{n}": t for n, t in enumerate(tunnel_ids, start=1)}
+
+
 def negotiations(client: AcsTestClient, gateway_id: str, **params: str) -> dict[str, Any]:
     response = client.call(
         "DiagnoseVpnConnections", {"RegionId": REGION, "VpnGatewayId": gateway_id, **params}
@@ -41,12 +57,13 @@ def negotiations(client: AcsTestClient, gateway_id: str, **params: str) -> dict[
 def test_unreachable_peer_fails_phase_one_on_both_tunnels(
     client: AcsTestClient, vpc: VpcBackend, clock: ManualClock
 ) -> None:
-    """Internet check at error: both tunnels Critical Phase1NegotiationTimeout, recently."""
+    """Internet check at error: both tunnels Critical Phase1NegotiationTimeout, recently; each
+    log names its tunnel's gateway address (the master's is the gateway's InternetIp)."""
     gateway = vpc.add_gateway(internet_ip="47.1.2.3")
     connection = vpc.add_connection(gateway.id, customer_ip="203.0.113.7")
     vpc.set_health(connection.id, {"VcoUserInternetIpConnectivity": "error"})
 
-    items = negotiations(client, gateway.id)["VpnConnections"]
+    items = negotiations(client, gateway.id, **tunnels_of(connection))["VpnConnections"]
 
     now_ms = clock.now().timestamp() * 1000
     assert [i["TunnelId"] for i in items] == list(connection.tunnel_ids)
@@ -57,8 +74,8 @@ def test_unreachable_peer_fails_phase_one_on_both_tunnels(
             "Phase1NegotiationTimeout",
         )
         assert now_ms - 240_000 <= item["FailedTime"] < now_ms
-        assert "47.1.2.3[500]" in item["SourceLog"]
         assert "203.0.113.7[500]" in item["SourceLog"]
+    assert "47.1.2.3[500]" in items[0]["SourceLog"]
 
 
 def test_healthy_tunnels_report_normal_without_a_failure(
@@ -69,7 +86,7 @@ def test_healthy_tunnels_report_normal_without_a_failure(
     connection = vpc.add_connection(gateway.id)
     vpc.set_health(connection.id, "normal")
 
-    items = negotiations(client, gateway.id)["VpnConnections"]
+    items = negotiations(client, gateway.id, **tunnels_of(connection))["VpnConnections"]
 
     assert len(items) == 2
     for item in items:
@@ -87,7 +104,7 @@ def test_configuration_difference_is_an_algorithm_mismatch_with_both_values(
     connection = vpc.add_connection(gateway.id)
     vpc.set_health(connection.id, {"VcoConfigConsistency": "error"})
 
-    item = negotiations(client, gateway.id)["VpnConnections"][0]
+    item = negotiations(client, gateway.id, **tunnels_of(connection))["VpnConnections"][0]
 
     assert item["FailedReasonCode"] in {
         "AlgorithmMismatch",
@@ -106,7 +123,9 @@ def test_failure_code_is_reproducible_from_the_seed() -> None:
         gateway = vpc.add_gateway()
         connection = vpc.add_connection(gateway.id)
         vpc.set_health(connection.id, {"VcoPrivateConnectivity": "error"})
-        row = vpc.negotiations(gateway_id=gateway.id, now=cloud.clock.now())[0]
+        row = vpc.negotiations(
+            gateway_id=gateway.id, tunnel_ids=connection.tunnel_ids, now=cloud.clock.now()
+        )[0]
         assert row.failure is not None
         return {"code": row.failure.code, "log": row.source_log, "at": row.failed_at}
 
@@ -126,7 +145,10 @@ def test_seeded_profiles_with_link_errors_fail_negotiation(cloud: Cloud) -> None
             )
             broken = any(r.level == "error" for r in diagnosis.results if r.name in LINK_CHECKS)
             rows = vpc.negotiations(
-                gateway_id=gateway.id, connection_ids=[connection.id], now=cloud.clock.now()
+                gateway_id=gateway.id,
+                connection_ids=[connection.id],
+                tunnel_ids=connection.tunnel_ids,
+                now=cloud.clock.now(),
             )
             assert {row.failure is not None for row in rows} == {broken}
             seen.add(broken)
@@ -142,9 +164,9 @@ def test_forced_failure_wins_and_clearing_it_restores_the_profile(
     vpc.set_health(connection.id, "normal")
 
     vpc.set_negotiation_failure(connection.id, "DhGroupMismatch")
-    forced = negotiations(client, gateway.id)["VpnConnections"][0]
+    forced = negotiations(client, gateway.id, **tunnels_of(connection))["VpnConnections"][0]
     vpc.set_negotiation_failure(connection.id, None)
-    cleared = negotiations(client, gateway.id)["VpnConnections"][0]
+    cleared = negotiations(client, gateway.id, **tunnels_of(connection))["VpnConnections"][0]
 
     assert (forced["FailedReasonCode"], forced["Severity"]) == ("DhGroupMismatch", "Warn")
     assert (forced["MismatchLocalParam"], forced["MismatchRemoteParam"]) == ("group2", "group14")
@@ -159,40 +181,41 @@ def test_forcing_an_unknown_code_is_refused(vpc: VpcBackend) -> None:
         vpc.set_negotiation_failure(connection.id, "BogusCode")
 
 
-def test_connection_and_tunnel_filters_use_repeat_lists(
-    client: AcsTestClient, vpc: VpcBackend
-) -> None:
-    """VpnConnectionIds.N narrows to connections, TunnelIds.N to tunnels."""
+def test_tunnel_filter_uses_repeat_lists(client: AcsTestClient, vpc: VpcBackend) -> None:
+    """TunnelIds.N narrows the answer to the named tunnels (API reference: TunnelIds array)."""
     gateway = vpc.add_gateway()
     first = vpc.add_connection(gateway.id)
-    second = vpc.add_connection(gateway.id)
+    vpc.add_connection(gateway.id)
 
-    by_connection = negotiations(client, gateway.id, **{"VpnConnectionIds.1": second.id})
-    by_tunnel = negotiations(client, gateway.id, **{"TunnelIds.1": first.tunnel_ids[1]})
+    by_tunnel = negotiations(client, gateway.id, **tunnel_params([first.tunnel_ids[1]]))
 
-    assert {i["VpnConnectionId"] for i in by_connection["VpnConnections"]} == {second.id}
     assert [i["TunnelId"] for i in by_tunnel["VpnConnections"]] == [first.tunnel_ids[1]]
 
 
 def test_items_are_paged(client: AcsTestClient, vpc: VpcBackend) -> None:
-    """TotalCount counts tunnels; PageNumber/PageSize slice them."""
+    """TotalCount counts the asked tunnels; PageNumber/PageSize slice them (SDK model fields)."""
     gateway = vpc.add_gateway()
-    for _ in range(3):
-        vpc.add_connection(gateway.id)
+    connections = [vpc.add_connection(gateway.id) for _ in range(3)]
 
-    page = negotiations(client, gateway.id, PageNumber="2", PageSize="4")
+    page = negotiations(
+        client, gateway.id, PageNumber="2", PageSize="4", **tunnels_of(*connections)
+    )
 
     assert (page["TotalCount"], page["PageNumber"], page["PageSize"]) == (6, 2, 4)
     assert len(page["VpnConnections"]) == 2
 
 
-def test_gateway_is_required_and_must_exist(client: AcsTestClient, vpc: VpcBackend) -> None:
-    """No VpnGatewayId: MissingVpnGatewayId; an unknown one: the gateway's NotFound code."""
-    missing = client.call("DiagnoseVpnConnections", {"RegionId": REGION})
+def test_gateway_is_optional_but_must_exist_when_given(
+    client: AcsTestClient, vpc: VpcBackend
+) -> None:
+    """VpnGatewayId is optional (API reference: "VpnGatewayId string 否/No"); an unknown one
+    answers the gateway's NotFound code (inferred: the gateway lookup's documented code)."""
+    connection = vpc.add_connection(vpc.add_gateway().id)
+    without = client.call("DiagnoseVpnConnections", {"RegionId": REGION, **tunnels_of(connection)})
     unknown = client.call(
         "DiagnoseVpnConnections", {"RegionId": REGION, "VpnGatewayId": "vpn-doesnotexist0"}
     )
-    assert (missing.status_code, missing.json()["Code"]) == (400, "MissingVpnGatewayId")
+    assert (without.status_code, without.json()["TotalCount"]) == (200, 2)
     assert (unknown.status_code, unknown.json()["Code"]) == (
         404,
         "InvalidVpnGatewayInstanceId.NotFound",
@@ -206,7 +229,7 @@ def test_official_sdk_model_reads_every_field(client: AcsTestClient, vpc: VpcBac
     vpc.set_negotiation_failure(connection.id, "AuthenticationAlgorithmMismatch")
 
     body = vpc_models.DiagnoseVpnConnectionsResponseBody().from_map(
-        negotiations(client, gateway.id)
+        negotiations(client, gateway.id, **tunnels_of(connection))
     )
 
     item = body.vpn_connections[0]
@@ -230,8 +253,12 @@ def test_failure_time_follows_the_clock(
     connection = vpc.add_connection(gateway.id)
     vpc.set_negotiation_failure(connection.id, "PeerMismatch")
 
-    before = negotiations(client, gateway.id)["VpnConnections"][0]["FailedTime"]
+    before = negotiations(client, gateway.id, **tunnels_of(connection))["VpnConnections"][0][
+        "FailedTime"
+    ]
     clock.advance(timedelta(hours=1).total_seconds())
-    after = negotiations(client, gateway.id)["VpnConnections"][0]["FailedTime"]
+    after = negotiations(client, gateway.id, **tunnels_of(connection))["VpnConnections"][0][
+        "FailedTime"
+    ]
 
     assert after - before == 3_600_000

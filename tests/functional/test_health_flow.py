@@ -2,7 +2,8 @@
 
 A scripted sequence of diagnoses of one connection yields exactly the expected transitions and
 events, once each, also when every invocation is replayed or runs concurrently; a down tunnel's
-archive entry carries its negotiation failure and action, and no secret.
+archive entry carries its negotiation failure and action, and no secret; a dual-tunnel connection
+whose standby tunnel is down is degraded, with its tunnel named in events and records.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
+import responses
+from alibabacloud_vpc20160428.models import DescribeVpnConnectionsResponseBody
 
 from vpndiag.app import ArchiveApp
 from vpndiag.errors import ArchiveInProgress
@@ -202,3 +206,137 @@ def test_a_down_tunnel_keeps_its_negotiation_failure_and_action(
     assert PSK not in json.dumps(_published(cloud))
     customer_ip = cloud.vpc(REGION).connections()[0].customer_ip
     assert customer_ip not in cause_file.read_text()
+
+
+# -- a dual-tunnel connection whose standby tunnel is down ---------------------------------------
+
+
+def _with_slave_down(mock: responses.RequestsMock) -> None:
+    """DescribeVpnConnections answers with the standby (``slave``) tunnel's phase 2 down and the
+    active one up; everything else is the emulator's answer.
+
+    The emulated body is read into the SDK's ``DescribeVpnConnectionsResponseBody`` and rendered
+    back with ``to_map()``, so the answer has the shape of the vendor's model (statuses:
+    ``ipsec_sa_established`` / ``ipsec_sa_not_established``, SDK docstring of ``Status``).
+    """
+    emulated = [r for r in mock.registered() if isinstance(r, responses.CallbackResponse)]
+    for registered in emulated:
+        mock.remove(registered)
+
+    def answer(request: requests.PreparedRequest) -> Any:
+        status, headers, body = emulated[0].callback(request)
+        asked = f"{request.url} {request.body!r} {request.headers.get('x-acs-action', '')}"
+        if "DescribeVpnConnections" not in asked or status != 200:
+            return status, headers, body
+        model = DescribeVpnConnectionsResponseBody().from_map(json.loads(body))
+        for connection in model.vpn_connections.vpn_connection:
+            for tunnel in connection.tunnel_options_specification.tunnel_options:
+                up = tunnel.role == "master"
+                tunnel.status = "ipsec_sa_established" if up else "ipsec_sa_not_established"
+        return status, headers, json.dumps(model.to_map())
+
+    for registered in emulated:
+        mock.add_callback(registered.method, registered.url, callback=answer, content_type=None)
+
+
+@pytest.fixture
+def slave_down() -> Iterator[Cloud]:
+    cloud = Cloud(seed=11)
+    cloud.eventbridge(REGION).create_bus(BUS)
+    with cloud.mock() as mock:
+        _with_slave_down(mock)
+        yield cloud
+
+
+def _data(event: dict[str, Any]) -> dict[str, Any]:
+    data = event["data"]
+    found: dict[str, Any] = json.loads(data) if isinstance(data, str) else data
+    return found
+
+
+def test_a_down_standby_tunnel_makes_the_connection_degraded(
+    slave_down: Cloud, tmp_path: Path
+) -> None:
+    """Every check normal, the slave tunnel down: the connection is first seen degraded (not
+    error, not normal), once, and the change names the slave tunnel and what to do about it."""
+    app = _app(tmp_path)
+    for event in _script(slave_down, ["normal", "normal"]):
+        app.handle(event, None)
+    published = _published(slave_down)
+    assert _changes(published) == [("changed", None, "degraded")]
+    (change,) = [
+        _data(e)
+        for e in published
+        if e["type"] == "vpndiag:Connection:StateChanged"
+        and _data(e)["transition"]["scope"] == "connection"
+    ]
+    slave = slave_down.vpc(REGION).connections()[0].tunnel_ids[1]
+    assert [
+        (t["tunnel_id"], t["role"], t["level"]) for t in change["tunnels"] if t["level"] != "up"
+    ] == [(slave, "slave", "down")]
+    (advice,) = change["tunnel_actions"]
+    assert (advice["tunnel_id"], advice["role"]) == (slave, "slave")
+    assert advice["en"]
+    assert advice["doc_en"].startswith("https://")
+
+
+def test_a_down_standby_tunnel_is_a_tunnel_transition_of_its_own(
+    slave_down: Cloud, tmp_path: Path
+) -> None:
+    """The slave tunnel's own change (first seen down) is published once, naming the tunnel."""
+    app = _app(tmp_path)
+    for event in _script(slave_down, ["normal", "normal"]):
+        app.handle(event, None)
+    slave = slave_down.vpc(REGION).connections()[0].tunnel_ids[1]
+    moved = [
+        (
+            d["tunnel"]["tunnel_id"],
+            d["tunnel"]["role"],
+            d["transition"]["from"],
+            d["transition"]["to"],
+        )
+        for d in map(_data, _published(slave_down))
+        if d.get("transition", {}).get("scope") == "tunnel" and d["transition"]["kind"] == "changed"
+    ]
+    assert moved == [(slave, "slave", None, "down")]
+
+
+def test_a_degraded_connection_is_one_transition_record_naming_its_tunnel(
+    slave_down: Cloud, tmp_path: Path
+) -> None:
+    """The SLS transition record says degraded, with the down tunnel's id, role and status and
+    the connection's name; replays write it once."""
+    for event in _script(slave_down, ["normal", "normal"]):
+        _app(tmp_path).handle(event, None)
+        _app(tmp_path).handle(event, None)
+    with sqlite3.connect(tmp_path / "logs.sqlite3") as db:
+        rows = db.execute(
+            "SELECT json_extract(contents, '$.to_level'), json_extract(contents, '$.tunnel_id'),"
+            " json_extract(contents, '$.tunnel_role'), json_extract(contents, '$.tunnel_status'),"
+            " json_extract(contents, '$.connection_name')"
+            " FROM records WHERE record_type = 'transition' ORDER BY seq"
+        ).fetchall()
+    connection = slave_down.vpc(REGION).connections()[0]
+    assert rows == [
+        ("degraded", connection.tunnel_ids[1], "slave", "ipsec_sa_not_established", connection.name)
+    ]
+
+
+def test_a_down_standby_tunnel_takes_the_root_cause_and_keeps_no_secret(
+    slave_down: Cloud, tmp_path: Path
+) -> None:
+    """With every check normal, the down tunnel alone makes the archive ask for the root cause;
+    the kept connection description and the summary carry names but no pre-shared key."""
+    app = _app(tmp_path)
+    (event,) = _script(slave_down, ["normal"])
+    app.handle(event, None)
+    archive = tmp_path / "archive"
+    assert list(archive.rglob("*.rootcause.json"))
+    (summary_file,) = archive.rglob("*.summary.json")
+    summary = json.loads(summary_file.read_text())
+    assert summary["connection_name"] == slave_down.vpc(REGION).connections()[0].name
+    (described_file,) = archive.rglob("*.connection.json")
+    assert json.loads(described_file.read_text())["connection"]["tunnels"][1]["role"] == "slave"
+    archive_text = "".join(p.read_text() for p in archive.rglob("*") if p.is_file())
+    assert PSK not in archive_text
+    assert PSK not in json.dumps(_published(slave_down))

@@ -13,6 +13,7 @@ from vpndiag.health.rootcause import Redaction, RootCause, diagnose_connection
 from vpndiag.http.deadline import Deadline
 from vpndiag.http.retry import RetryPolicy
 from vpndiag.http.session import new_session
+from vpndiag.model.connection import VpnConnection
 from vpndiag_emulator import (
     DEFAULT_ACCESS_KEY_ID,
     DEFAULT_ACCESS_KEY_SECRET,
@@ -42,21 +43,34 @@ def connection(cloud: Cloud, gateway: Gateway) -> Connection:
     return cloud.vpc(REGION).add_connection(gateway.id, customer_ip=CUSTOMER_IP)
 
 
-def _root_cause(
-    connection: Connection, redaction: Redaction = "ips", attempts: int = 3
-) -> RootCause:
-    client = VpcClient(
+def _client(attempts: int = 3) -> VpcClient:
+    return VpcClient(
         session=new_session(),
         credentials=lambda: Credentials(DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET),
         endpoints=VpcEndpoints(),
         retry=RetryPolicy(attempts=attempts),
     )
+
+
+def _described(connection: Connection) -> VpnConnection | None:
+    """The connection as the archive path describes it (its tunnels say whom to ask)."""
+    return _client().describe_connection(REGION, connection.id, deadline=Deadline.after(30))
+
+
+def _root_cause(
+    connection: Connection,
+    redaction: Redaction = "ips",
+    attempts: int = 3,
+    described: VpnConnection | None = None,
+) -> RootCause:
+    """The root cause as the archive takes it: a dual-tunnel connection asked by its tunnels."""
     return diagnose_connection(
-        client,
+        _client(attempts),
         region=REGION,
         gateway_id=connection.gateway_id,
         connection_id=connection.id,
         deadline=Deadline.after(30),
+        connection=described or _described(connection),
         redaction=redaction,
     )
 
@@ -117,13 +131,16 @@ def test_healthy_connection_has_normal_tunnels_and_nothing_to_do(
 def test_throttling_is_retried_within_the_call(cloud: Cloud, connection: Connection) -> None:
     """One throttled answer, then the result: the root cause is taken, no error recorded."""
     cloud.vpc(REGION).set_health(connection.id, {"VcoConfigConsistency": "error"})
+    described = _described(connection)
     cloud.faults.add(service="vpc", kind="throttle", action="DiagnoseVpnConnections")
 
-    cause = _root_cause(connection)
+    cause = _root_cause(connection, described=described)
 
     assert cause.error is None
     assert len(cause.failing) == 2
-    assert cloud.requests.actions("vpc") == ["DiagnoseVpnConnections"] * 2
+    assert (
+        cloud.requests.actions("vpc") == ["DescribeVpnConnections"] + ["DiagnoseVpnConnections"] * 2
+    )
 
 
 def test_an_api_error_is_recorded_not_raised(cloud: Cloud, connection: Connection) -> None:
@@ -142,9 +159,10 @@ def test_a_persistent_server_error_is_recorded_as_retryable(
     cloud: Cloud, connection: Connection
 ) -> None:
     """Retries exhausted on 503: recorded with retryable=True for whoever reads it."""
+    described = _described(connection)
     cloud.faults.add(service="vpc", kind="server_error", times=None)
 
-    cause = _root_cause(connection, attempts=2)
+    cause = _root_cause(connection, attempts=2, described=described)
 
     assert cause.error is not None
     assert (cause.error.code, cause.error.retryable) == ("ServiceUnavailable", True)

@@ -129,7 +129,7 @@ def test_a_refusing_gateway_is_asked_once(cloud: Cloud, tmp_path: Path) -> None:
 
 
 def test_configuring_gateway_is_skipped(cloud: Cloud, tmp_path: Path) -> None:
-    """VpnGateway.Configuring is reported at once: the sweep does not wait for the gateway."""
+    """VpnGateway.Configuring, still answered after the start's bounded retries, is a skip."""
     busy = _gateway(cloud, status="updating")
     _gateway(cloud)
 
@@ -182,8 +182,9 @@ def test_time_running_out_is_reported_as_not_reached(cloud: Cloud, tmp_path: Pat
     """Gateways the remaining time cannot cover are reported, and nothing is started for them."""
     for _ in range(4):
         _gateway(cloud)
+    # Connections are listed once per region, so the time goes in starting the diagnoses.
     cloud.faults.add(
-        service="vpc", action="DescribeVpnConnections", kind="latency", delay=0.6, times=None
+        service="vpc", action="DiagnoseVpnGateway", kind="latency", delay=0.6, times=None
     )
 
     report = _run(_app(tmp_path, concurrency="1", reserve="1"), timeout=3)

@@ -74,7 +74,8 @@ def _archived(tmp: Path) -> tuple[int, set[str]]:
 
 
 def _connections(cloud: Cloud) -> set[str]:
-    return {c.id for region in REGIONS for c in cloud.vpc(region).connections()}
+    """The connections a diagnosis can cover: those of a gateway (not of a transit router)."""
+    return {c.id for region in REGIONS for c in cloud.vpc(region).connections() if c.gateway_id}
 
 
 def _diagnoses(cloud: Cloud) -> int:

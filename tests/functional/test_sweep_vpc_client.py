@@ -76,29 +76,37 @@ def test_pre_shared_keys_never_leave_the_client(cloud: Cloud, vpc: VpcClient) ->
 
     found = vpc.describe_vpn_connections(REGION, gateway_id=gateway.id, deadline=_deadline())
 
-    text = json.dumps(found)
+    text = json.dumps([c.model_dump(mode="json") for c in found])
     assert "very-secret-psk-1" not in text
     assert "psk" not in text.lower()
 
 
 def test_keys_named_like_psk_are_dropped_in_any_case(vpc: VpcClient) -> None:
-    """Any key containing "psk", whatever its case, in any answer, is removed."""
+    """Any key containing "psk" or "authkey", whatever its case, in any answer, is removed."""
     body = {
         "RequestId": "R",
         "TotalCount": 1,
         "VpnConnections": {
             "VpnConnection": [
-                {"VpnConnectionId": "vco-abcd1234", "PSK": "x1", "RemotePskHint": "x2"}
+                {
+                    "VpnConnectionId": "vco-abcd1234",
+                    "PSK": "x1",
+                    "RemotePskHint": "x2",
+                    "VpnBgpConfig": {"AUTHKEY": "x3", "LocalAsn": 65000},
+                }
             ]
         },
     }
     with responses.RequestsMock() as mocked:
         mocked.post(f"https://vpc.{REGION}.aliyuncs.com/", json=body)
-        found = vpc.describe_vpn_connections(
+        (found,) = vpc.describe_vpn_connections(
             REGION, gateway_id="vpn-abcd1234", deadline=_deadline()
         )
 
-    assert found == [{"VpnConnectionId": "vco-abcd1234"}]
+    assert (found.connection_id, found.extra) == (
+        "vco-abcd1234",
+        {"VpnBgpConfig": {"LocalAsn": 65000}},
+    )
 
 
 def test_the_same_client_token_starts_one_diagnosis(cloud: Cloud, vpc: VpcClient) -> None:
@@ -127,6 +135,8 @@ def test_actions_list_exactly_what_the_methods_call(cloud: Cloud, vpc: VpcClient
     connection = cloud.vpc(REGION).add_connection(gateway.id)
     vpc.describe_vpn_gateways(REGION, deadline=_deadline())
     vpc.describe_vpn_connections(REGION, gateway_id=gateway.id, deadline=_deadline())
+    vpc.describe_connection(REGION, connection.id, deadline=_deadline())
+    vpc.customer_gateway_addresses(REGION, deadline=_deadline())
     diagnose_id = vpc.diagnose_vpn_gateway(
         REGION,
         gateway_id=gateway.id,

@@ -289,3 +289,87 @@ def test_the_search_finds_a_planted_secret(caplog: pytest.LogCaptureFixture) -> 
         f"{KEY_ID!r} in exceptions",
         f"{TOKEN!r} in logs",
     }
+
+
+def test_no_planted_key_bearing_field_survives_discovery_records_or_root_cause(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Every key-bearing field the SDK models document (IkeConfig.Psk, TunnelIkeConfig.Psk per
+    tunnel, VpnBgpConfig.AuthKey, CustomerGateway.AuthKey; plus a per-tunnel TunnelBgpConfig.AuthKey,
+    inferred) carries a unique marker; none reaches a log line, a returned model, a tunnel status
+    record, an archived object, a root cause or an error."""
+    import responses
+
+    from tests import sdk_bodies
+    from vpndiag.clients.endpoints import VpcEndpoints
+    from vpndiag.clients.vpc import VpcClient
+    from vpndiag.credentials import Credentials
+    from vpndiag.errors import VpndiagError
+    from vpndiag.health.rootcause import diagnose_connection
+    from vpndiag.http.deadline import Deadline
+    from vpndiag.http.retry import RetryPolicy
+    from vpndiag.http.session import new_session
+    from vpndiag.store.logs import SqliteLogStore
+    from vpndiag.store.objects import FilesystemObjectStore
+    from vpndiag.sweep import discovery, tunnel_status
+
+    caplog.set_level(logging.DEBUG)
+    markers: list[str] = []
+    tunnels = [
+        ("tun-aaaa1111", "master", "ipsec_sa_established"),
+        ("tun-bbbb2222", "slave", "ike_sa_not_established"),
+    ]
+    item = sdk_bodies.connection("vco-abcd1234", "vpn-abcd1234", tunnels=tunnels, markers=markers)
+    for n, option in enumerate(item["TunnelOptionsSpecification"]["TunnelOptions"]):
+        option["TunnelBgpConfig"]["AuthKey"] = f"TUNNELBGP{n}MARK"
+        markers.append(f"TUNNELBGP{n}MARK")
+    peers = sdk_bodies.customer_gateways_body(markers)
+    broken = {**item, "VpnConnectionId": "vco-efgh5678", "Status": 7}  # an error path, same keys
+    assert len(markers) == 7
+    url = "https://vpc.cn-hangzhou.aliyuncs.com/"
+    client = VpcClient(
+        session=new_session(),
+        credentials=lambda: Credentials("LTAI-test-id", "test-secret"),
+        endpoints=VpcEndpoints(),
+        retry=RetryPolicy(attempts=1),
+    )
+    seen: list[object] = []
+    with responses.RequestsMock() as mocked:
+        mocked.post(url, json=sdk_bodies.connections_body([item]))
+        mocked.post(url, json=peers)
+        mocked.post(url, json=sdk_bodies.connections_body([item]))
+        mocked.post(url, json=sdk_bodies.negotiations_body([]))
+        mocked.post(url, json=sdk_bodies.connections_body([broken]))
+        found = discovery.connections(client, "cn-hangzhou", deadline=Deadline.after(30))
+        described = client.describe_connection(
+            "cn-hangzhou", "vco-abcd1234", deadline=Deadline.after(30)
+        )
+        cause = diagnose_connection(
+            client,
+            region="cn-hangzhou",
+            gateway_id="vpn-abcd1234",
+            connection_id="vco-abcd1234",
+            deadline=Deadline.after(30),
+            connection=described,
+        )
+        try:
+            client.describe_vpn_connections("cn-hangzhou", deadline=Deadline.after(30))
+        except VpndiagError as exc:
+            seen.extend([str(exc), repr(exc), "".join(traceback.format_exception(exc))])
+    logs = SqliteLogStore(tmp_path / "logs.sqlite3")
+    records = tunnel_status.records_for(
+        "tick-1", "cn-hangzhou", found, gateway_names={}, now=1_763_629_200
+    )
+    tunnel_status.TunnelStatusLog(FilesystemObjectStore(tmp_path / "objects"), logs, "").write(
+        "tick-1", records, now=1_763_629_200.0, deadline=Deadline.after(30)
+    )
+    logs.close()
+
+    seen += [c.model_dump_json() for c in found]
+    seen += [described.model_dump_json() if described else "", cause.model_dump_json()]
+    seen += [json.dumps(dict(r.contents)) for r in records]
+    seen += [r.getMessage() + repr(r.__dict__) for r in caplog.records]
+    seen += [p.read_bytes().decode("utf-8", "replace") for p in tmp_path.rglob("*") if p.is_file()]
+    text = "\n".join(str(s) for s in seen)
+    assert found[0].tunnels[1].peer_ip == "203.0.113.7"  # the listing really was read
+    assert [m for m in markers if m in text] == []

@@ -14,9 +14,16 @@ import pytest
 from tests.conftest import EVENTS
 from tests.crashing import Crash, Crashes, CrashingLogs, CrashingObjects
 from vpndiag.archive.pipeline import ArchivePipeline
-from vpndiag.errors import ArchiveConflict, ArchiveInProgress, DiagnosisPending, ResponseError
+from vpndiag.errors import (
+    ArchiveConflict,
+    ArchiveInProgress,
+    DiagnosisPending,
+    ResponseError,
+    ThrottledError,
+)
 from vpndiag.events import DiagnosisRequest
 from vpndiag.http.deadline import Deadline
+from vpndiag.model.connection import VpnConnection
 from vpndiag.store.logs import SqliteLogStore
 from vpndiag.store.objects import FilesystemObjectStore
 
@@ -187,3 +194,86 @@ def test_a_live_lease_makes_a_concurrent_attempt_step_back(tmp_path: Path) -> No
     )
     later.archive(REQUEST, Deadline.after(30))
     assert sorted(r["record_id"] for r in logs.rows()) == _state(_clean(tmp_path))[1]
+
+
+# -- the connection's description, taken once ----------------------------------------------------
+
+
+class Describer:
+    """Stands in for VpcClient.describe_connection: counts calls, can fail or find nothing."""
+
+    def __init__(self, *, fail: bool = False, found: bool = True) -> None:
+        self.calls = 0
+        self.fail = fail
+        self.found = found
+
+    def __call__(
+        self, region: str, connection_id: str, *, deadline: Deadline
+    ) -> VpnConnection | None:
+        self.calls += 1
+        if self.fail:
+            raise ThrottledError(service="vpc", code="Throttling", message="m", status=400)
+        if not self.found:
+            return None
+        return VpnConnection(
+            connection_id=connection_id,
+            name=f"office-{self.calls}",  # a rename between calls must not change the archive
+            gateway_name="hz-gw",
+            peer_ip="198.51.100.10",
+        )
+
+
+def test_the_summary_carries_the_described_names_and_peer(tmp_path: Path) -> None:
+    """The described connection's name, its gateway's name and the peer address are summarised."""
+    result = _pipeline(tmp_path, ScriptedSource(SEED), connections=Describer()).archive(
+        REQUEST, Deadline.after(30)
+    )
+    summary = json.loads((tmp_path / "archive" / result.keys.summary).read_text())
+    assert (summary["connection_name"], summary["gateway_name"], summary["peer_ip"]) == (
+        "office-1",
+        "hz-gw",
+        "198.51.100.10",
+    )
+
+
+def test_the_description_is_taken_once_and_replays_read_it_back(tmp_path: Path) -> None:
+    """A replay does not describe again: the kept description gives the same summary bytes."""
+    describer = Describer()
+    first = _pipeline(tmp_path, ScriptedSource(SEED), connections=describer)
+    first.archive(REQUEST, Deadline.after(30))
+    before = _state(tmp_path)
+    again = _pipeline(tmp_path, ScriptedSource(SEED), connections=describer)
+    assert again.archive(REQUEST, Deadline.after(30)).status == "replayed"
+    assert (describer.calls, _state(tmp_path)) == (1, before)
+
+
+def test_a_failed_description_is_kept_and_never_fails_the_archive(tmp_path: Path) -> None:
+    """DescribeVpnConnections throttled: archived without names; the reason is kept."""
+    result = _pipeline(tmp_path, ScriptedSource(SEED), connections=Describer(fail=True)).archive(
+        REQUEST, Deadline.after(30)
+    )
+    assert result.status == "archived"
+    assert result.summary.connection_name is None
+    assert result.connection is not None
+    assert (result.connection.connection, result.connection.error) == (None, "Throttling")
+
+
+def test_an_unknown_connection_is_kept_as_not_found(tmp_path: Path) -> None:
+    """describe_connection answers None (no such connection): kept as NotFound."""
+    result = _pipeline(tmp_path, ScriptedSource(SEED), connections=Describer(found=False)).archive(
+        REQUEST, Deadline.after(30)
+    )
+    assert result.connection is not None
+    assert result.connection.error == "NotFound"
+
+
+def test_a_damaged_kept_description_is_a_retryable_error(tmp_path: Path) -> None:
+    """An object at the description's key that is not one: read again, never trusted."""
+    pipeline = _pipeline(tmp_path, ScriptedSource(SEED), connections=Describer())
+    keys = pipeline.archive(REQUEST, Deadline.after(30)).keys
+    (tmp_path / "archive" / keys.described).write_text("{not json")
+    with pytest.raises(ResponseError) as raised:
+        _pipeline(tmp_path, ScriptedSource(SEED), connections=Describer()).archive(
+            REQUEST, Deadline.after(30)
+        )
+    assert raised.value.retryable

@@ -135,3 +135,86 @@ def test_every_sample_event_parses(tmp_path: Path) -> None:
     assert len(samples) >= 6
     for sample in samples:
         assert parse_event(sample.read_bytes(), invocation_id="r").requests, sample.name
+
+
+def _documented_actiontrail(referenced: dict[str, list[str]]) -> dict[str, object]:
+    """The ActionTrail API-call event as EventBridge's "ActionTrail events" page shows it
+    (https://www.alibabacloud.com/help/en/doc-detail/204963.htm): no requestParameters or
+    responseElements; eventName, acsRegion, eventRW and referencedResources."""
+    return {
+        "specversion": "1.0",
+        "id": "92b33345-0cef-47be-821f-fb9914d3aaaa",
+        "source": "acs.vpc",
+        "type": "vpc:ActionTrail:ApiCall",
+        "aliyunregionid": "cn-hangzhou",
+        "aliyunaccountid": "1234567890123456",
+        "data": {
+            "eventId": "92b33345-0cef-47be-821f-fb9914d3aaaa",
+            "eventVersion": 1,
+            "eventRW": "Write",
+            "eventType": "ApiCall",
+            "referencedResources": referenced,
+            "userIdentity": {"type": "ram-user", "userName": "netops"},
+            "serviceName": "Vpc",
+            "requestId": "32B7EB75-62EE-511E-9449-E19EBF67C2ED",
+            "eventTime": "2026-11-20T08:05:00Z",
+            "isGlobal": False,
+            "acsRegion": "cn-shanghai",
+            "eventName": "DiagnoseVpnGateway",
+        },
+    }
+
+
+def test_documented_actiontrail_event_naming_a_gateway_asks_for_its_latest_diagnosis() -> None:
+    """Without responseElements there is no DiagnoseId: the gateway's latest diagnosis."""
+    event = _documented_actiontrail({"ACS::VPC::VpnGateway": ["vpn-bp1hz0gw0000000002"]})
+
+    (request,) = parse_event(json.dumps(event), invocation_id="r").requests
+
+    assert (request.shape, request.region) == ("actiontrail", "cn-shanghai")
+    assert (request.gateway_id, request.diagnose_id) == ("vpn-bp1hz0gw0000000002", None)
+
+
+def test_documented_actiontrail_event_takes_every_referenced_id() -> None:
+    """Ids are recognised by prefix, whatever resource type lists them."""
+    event = _documented_actiontrail(
+        {
+            "ACS::VPC::VpnGateway": ["vpn-bp1hz0gw0000000002"],
+            "ACS::VPC::VpnConnection": ["vco-bp1hz0conn000000021"],
+            "ACS::VPC::Diagnosis": ["vpndgn-bp1hz0dgn0000000021"],
+        }
+    )
+
+    (request,) = parse_event(json.dumps(event), invocation_id="r").requests
+
+    assert (request.diagnose_id, request.connection_id) == (
+        "vpndgn-bp1hz0dgn0000000021",
+        "vco-bp1hz0conn000000021",
+    )
+
+
+def test_documented_actiontrail_event_naming_nothing_usable_is_refused() -> None:
+    """No gateway and no diagnosis among the referenced resources: an EventError saying so."""
+    event = _documented_actiontrail({"ACS::ECS::Instance": ["i-8vb0smn1lf6g77md0000"]})
+
+    with pytest.raises(EventError, match="neither DiagnoseId nor VpnGatewayId"):
+        parse_event(json.dumps(event), invocation_id="r")
+
+
+def test_health_event_carries_its_tunnel_id() -> None:
+    """The tunnel a VPN health event names travels on the request (inferred data shape)."""
+    (request,) = parse_event(_load("vpn-health-check-failed.json"), invocation_id="r").requests
+
+    assert (request.connection_id, request.tunnel_id) == (
+        "vco-bp1hz0conn000000012",
+        "tun-bp1hz0tun000000121",
+    )
+
+
+def test_health_event_with_a_malformed_tunnel_id_is_refused() -> None:
+    """A tunnel id that is not tun-... is an EventError, not a request."""
+    event = json.loads(_load("vpn-health-check-failed.json"))
+    event["data"]["tunnelId"] = "../etc"
+
+    with pytest.raises(EventError, match="tunnel id"):
+        parse_event(json.dumps(event), invocation_id="r")

@@ -171,3 +171,28 @@ def test_a_broken_user_file_names_the_setting_and_the_place(
     with pytest.raises(ConfigError, match=problem) as caught:
         actions.load(str(extra))
     assert caught.value.setting == "VPNDIAG_ACTIONS_FILE"
+
+
+def test_a_down_tunnel_has_its_own_action_and_an_up_one_none() -> None:
+    """tunnels.down and tunnels.unknown are in the built-in table (with the vendor's IPsec
+    error-code page, help.aliyun.com/document_detail/477862, as their guide); up needs nothing."""
+    table = actions.load()
+    down, unknown = table.for_tunnel("down"), table.for_tunnel("unknown")
+    assert down is not None
+    assert unknown is not None
+    assert (down.key, unknown.key, table.for_tunnel("up")) == (
+        "tunnels.down",
+        "tunnels.unknown",
+        None,
+    )
+    assert "477862" in down.doc_en
+
+
+def test_a_users_file_overrides_the_tunnel_actions(tmp_path: Path) -> None:
+    """VPNDIAG_ACTIONS_FILE may replace tunnels.<level> like any other entry."""
+    mine = tmp_path / "actions.json"
+    text = {"en": "page the network team", "zh": "通知网络组", "doc": "https://example.com/runbook"}
+    mine.write_text(json.dumps({"tunnels": {"down": text}}), encoding="utf-8")
+    action = actions.load(str(mine)).for_tunnel("down")
+    assert action is not None
+    assert (action.en, action.doc_en) == ("page the network team", "https://example.com/runbook")

@@ -18,6 +18,7 @@ from vpndiag.health.thresholds import Thresholds
 from vpndiag.health.tracker import HealthTracker
 from vpndiag.health.transitions import Rule
 from vpndiag.http.deadline import Deadline
+from vpndiag.model.connection import Tunnel, VpnConnection
 from vpndiag.model.response import parse_result
 from vpndiag.model.summary import DiagnosisSummary
 from vpndiag.normalize import normalize
@@ -74,11 +75,22 @@ class Recorder:
 class RootCauses:
     def __init__(self) -> None:
         self.calls = 0
+        self.connections: list[VpnConnection | None] = []
+        self.tunnel_ids: list[str | None] = []
 
     def __call__(
-        self, *, region: str, gateway_id: str, connection_id: str, deadline: Deadline
+        self,
+        *,
+        region: str,
+        gateway_id: str,
+        connection_id: str,
+        connection: VpnConnection | None,
+        tunnel_id: str | None,
+        deadline: Deadline,
     ) -> RootCause:
         self.calls += 1
+        self.connections.append(connection)
+        self.tunnel_ids.append(tunnel_id)
         return RootCause.model_validate(
             {
                 "region": region,
@@ -194,3 +206,52 @@ def test_an_incomplete_diagnosis_does_not_move_the_state(tmp_path: Path) -> None
     """A summary that is not complete says nothing about the connection's health."""
     summary = _summary(0, "error").model_copy(update={"complete": False})
     assert _track(_tracker(tmp_path, Recorder(), RootCauses()), summary) is None
+
+
+def _slave_down() -> VpnConnection:
+    """A dual-tunnel connection, slave phase 2 down (SDK model: TunnelOptions Role/Status)."""
+    return VpnConnection(
+        connection_id=CONNECTION,
+        tunnels=(
+            Tunnel(tunnel_id="tun-master0001", role="master", status="ipsec_sa_established"),
+            Tunnel(tunnel_id="tun-slave00001", role="slave", status="ipsec_sa_not_established"),
+        ),
+    )
+
+
+def test_a_down_tunnel_alone_takes_the_root_cause_with_the_connection(tmp_path: Path) -> None:
+    """Every check normal, the slave down: the root cause is asked, given the description."""
+    causes = RootCauses()
+    summary = _summary(0, "normal")
+    _tracker(tmp_path, Recorder(), causes).track(
+        summary, keys_for(summary), Deadline.after(30), _slave_down()
+    )
+    assert causes.connections == [_slave_down()]
+
+
+def test_a_degraded_connection_publishes_the_tunnel_and_its_action(tmp_path: Path) -> None:
+    """The connection's change to degraded and the slave's own change are published; each
+    names what to do about the slave (and only the slave)."""
+    publisher = Recorder()
+    summary = _summary(0, "normal")
+    outcome = _tracker(tmp_path, publisher, RootCauses()).track(
+        summary, keys_for(summary), Deadline.after(30), _slave_down()
+    )
+    assert outcome is not None
+    assert outcome.snapshot.state.level == "degraded"
+    changed = [
+        e["data"] for e in publisher.events if e["type"] == "vpndiag:Connection:StateChanged"
+    ]
+    scopes = [(d["transition"]["scope"], d["transition"]["to"]) for d in changed]
+    assert scopes == [("connection", "degraded"), ("tunnel", "down")]
+    assert all([a["tunnel_id"] for a in d["tunnel_actions"]] == ["tun-slave00001"] for d in changed)
+
+
+def test_the_tunnel_a_health_event_named_reaches_the_root_cause(tmp_path: Path) -> None:
+    """An archive started by a VPN health event passes its tunnel id on to DiagnoseVpnConnections."""
+    causes = RootCauses()
+    summary = _summary(0, "error")
+    _tracker(tmp_path, Recorder(), causes).track(
+        summary, keys_for(summary), Deadline.after(30), None, "tun-slave00001"
+    )
+    assert causes.tunnel_ids == ["tun-slave00001"]

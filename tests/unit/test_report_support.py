@@ -22,9 +22,10 @@ from vpndiag.health.actions import Action
 from vpndiag.health.store import Snapshot, StateStore
 from vpndiag.health.thresholds import Finding, Thresholds
 from vpndiag.health.transitions import ConnectionState, Rule, advance
+from vpndiag.model.connection import VpnConnection
 from vpndiag.model.response import parse_result
 from vpndiag.model.summary import DiagnosisSummary
-from vpndiag.normalize import normalize
+from vpndiag.normalize import normalize, with_connection
 from vpndiag.report import sla
 from vpndiag.report.build import Report, Row
 from vpndiag.report.collect import ConnectionHistory, FailingTunnel, OpenFinding, Sample
@@ -118,9 +119,11 @@ class Archive:
         codes: Sequence[str] = (),
         sentence: str | None = None,
         thresholds: Mapping[str, str] | None = None,
+        described: VpnConnection | None = None,
     ) -> Snapshot:
         """One finished diagnosis of ``connection`` at ``at``: ``levels`` by check (others
-        normal), ``codes`` its failing tunnels, ``thresholds`` which threshold raised a check."""
+        normal), ``codes`` its failing tunnels, ``thresholds`` which threshold raised a check,
+        ``described`` the connection's description kept with it (tunnels, names)."""
         self.count += 1
         diagnose_id = f"vpndgn-{self.count:012d}"
         levels = levels or {}
@@ -135,6 +138,7 @@ class Archive:
             diagnose_id=diagnose_id,
             at=at,
             rule=self.rule,
+            connection=described,
         )
         self.states[connection] = state
         summary = self._summary(
@@ -148,6 +152,7 @@ class Archive:
             loss=loss,
             quota_used=quota_used,
         )
+        summary = with_connection(summary, described)
         keys = layout.keys_for(summary, self.prefix)
         tunnels = [
             {

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests import sdk_bodies
 from vpndiag import errors
 from vpndiag.errors import ConfigError
 from vpndiag.health.actions import load
@@ -20,6 +21,7 @@ from vpndiag.health.rootcause import (
 )
 from vpndiag.health.thresholds import Finding
 from vpndiag.http.deadline import Deadline
+from vpndiag.model.connection import VpnConnection, connection_from_api
 
 REGION = "cn-hangzhou"
 GATEWAY = "vpn-abcd1234"
@@ -288,3 +290,138 @@ def test_root_cause_is_needed_only_for_link_and_config_checks(
 ) -> None:
     """Connectivity or configuration not normal (after thresholds): ask; quotas alone: don't."""
     assert needs_root_cause(findings) is expected
+
+
+# Dual-tunnel connections. Vendor source: DiagnoseVpnConnections API page ("Operation
+# description"): a single-tunnel connection is asked with VpnConnectionIds, a dual-tunnel one
+# with TunnelIds; request model DiagnoseVpnConnectionsRequest (tunnel_ids, vpn_connection_ids).
+_DUAL = [
+    ("tun-aaaa1111", "master", "ipsec_sa_established"),
+    ("tun-bbbb2222", "slave", "ike_sa_not_established"),
+]
+
+
+def _connection(gateway: str | None = GATEWAY, **kwargs: Any) -> VpnConnection:
+    return connection_from_api(sdk_bodies.connection(CONNECTION, gateway, **kwargs))
+
+
+def _diagnose_described(vpc: FakeVpc, connection: VpnConnection, **kwargs: Any) -> RootCause:
+    return diagnose_connection(
+        vpc,
+        region=REGION,
+        gateway_id=GATEWAY,
+        connection_id=CONNECTION,
+        deadline=Deadline.after(30),
+        connection=connection,
+        **kwargs,
+    )
+
+
+def test_dual_tunnel_connection_is_asked_by_its_tunnel_ids() -> None:
+    """TunnelIds.1/.2 name both tunnels; VpnConnectionIds is not sent."""
+    vpc = FakeVpc(sdk_bodies.negotiations_body([]))
+
+    _diagnose_described(vpc, _connection(tunnels=_DUAL))
+
+    (params,) = vpc.calls
+    assert (params["TunnelIds.1"], params["TunnelIds.2"]) == ("tun-aaaa1111", "tun-bbbb2222")
+    assert "VpnConnectionIds.1" not in params
+
+
+def test_single_tunnel_connection_is_asked_by_connection_id() -> None:
+    """Without tunnel options, VpnConnectionIds.1 names the connection."""
+    vpc = FakeVpc(sdk_bodies.negotiations_body([]))
+
+    _diagnose_described(vpc, _connection())
+
+    (params,) = vpc.calls
+    assert params["VpnConnectionIds.1"] == CONNECTION
+    assert not [k for k in params if k.startswith("TunnelIds")]
+
+
+def test_each_tunnel_is_recorded_with_its_role_and_status() -> None:
+    """Answered tunnels carry the role and status DescribeVpnConnections gave them."""
+    body = sdk_bodies.negotiations_body(
+        [
+            sdk_bodies.negotiation(CONNECTION, "tun-aaaa1111"),
+            sdk_bodies.negotiation(
+                CONNECTION, "tun-bbbb2222", code="Phase1NegotiationTimeout", severity="Critical"
+            ),
+        ]
+    )
+
+    cause = _diagnose_described(FakeVpc(body), _connection(tunnels=_DUAL))
+
+    assert [(t.tunnel_id, t.role, t.status, t.state) for t in cause.tunnels] == [
+        ("tun-aaaa1111", "master", "ipsec_sa_established", "ok"),
+        ("tun-bbbb2222", "slave", "ike_sa_not_established", "failing"),
+    ]
+
+
+def test_empty_answer_for_a_down_tunnel_is_no_answer_not_healthy() -> None:
+    """The slave is not established and the answer is empty: recorded as "no answer"."""
+    cause = _diagnose_described(
+        FakeVpc(sdk_bodies.negotiations_body([])), _connection(tunnels=_DUAL)
+    )
+
+    assert [(t.tunnel_id, t.state) for t in cause.tunnels] == [("tun-bbbb2222", "no_answer")]
+    assert [t.tunnel_id for t in cause.no_answer] == ["tun-bbbb2222"]
+    assert cause.error is None
+
+
+def test_empty_answer_for_a_down_single_tunnel_is_no_answer() -> None:
+    """A single-tunnel connection whose status is not established, answered with nothing."""
+    connection = _connection(status="ipsec_sa_not_established")
+
+    cause = _diagnose_described(FakeVpc(sdk_bodies.negotiations_body([])), connection)
+
+    assert [(t.tunnel_id, t.state, t.status) for t in cause.tunnels] == [
+        (None, "no_answer", "ipsec_sa_not_established")
+    ]
+
+
+def test_empty_answer_for_up_tunnels_records_nothing_failing() -> None:
+    """Both tunnels established and nothing answered: no tunnel entries, nothing failing."""
+    up = [(t, role, "ipsec_sa_established") for t, role, _ in _DUAL]
+
+    cause = _diagnose_described(FakeVpc(sdk_bodies.negotiations_body([])), _connection(tunnels=up))
+
+    assert (cause.tunnels, cause.failing, cause.no_answer) == ([], [], [])
+
+
+def test_the_event_tunnel_is_recorded() -> None:
+    """The tunnel a health event named is kept on the root cause."""
+    cause = _diagnose_described(
+        FakeVpc(sdk_bodies.negotiations_body([])),
+        _connection(tunnels=_DUAL),
+        tunnel_id="tun-bbbb2222",
+    )
+
+    assert cause.tunnel_id == "tun-bbbb2222"
+
+
+def test_without_a_description_an_event_tunnel_is_asked_by_tunnel_id() -> None:
+    """No connection described, but the event named a tunnel: TunnelIds.1 is that tunnel."""
+    vpc = FakeVpc(sdk_bodies.negotiations_body([]))
+
+    diagnose_connection(
+        vpc,
+        region=REGION,
+        gateway_id=GATEWAY,
+        connection_id=CONNECTION,
+        deadline=Deadline.after(30),
+        tunnel_id="tun-bbbb2222",
+    )
+
+    assert vpc.calls[0]["TunnelIds.1"] == "tun-bbbb2222"
+
+
+def test_an_item_for_a_tunnel_not_asked_about_is_dropped() -> None:
+    """Only the asked tunnels' items count as this connection's cause."""
+    body = sdk_bodies.negotiations_body(
+        [sdk_bodies.negotiation(CONNECTION, "tun-cccc3333", code="X", severity="Critical")]
+    )
+
+    cause = _diagnose_described(FakeVpc(body), _connection(tunnels=_DUAL))
+
+    assert [t.tunnel_id for t in cause.tunnels] == ["tun-bbbb2222"]  # only the no-answer entry

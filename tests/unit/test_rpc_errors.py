@@ -37,6 +37,13 @@ def _body(code: str, message: str = "msg", request_id: str = "RID-1") -> bytes:
         (400, "InvalidSecurityToken.Expired", errors.AuthError, False),
         (404, "InvalidThing.NotFound", errors.NotFoundError, False),
         (400, "BrandNew.Code", errors.InvalidRequestError, False),
+        # Retryable per the Terraform provider's VPC retry lists (see rpc_errors.py's citations).
+        (403, "LastTokenProcessing", errors.OperationPendingError, True),
+        (400, "OperationFailed.LastTokenProcessing", errors.OperationPendingError, True),
+        (400, "OperationConflict", errors.OperationPendingError, True),
+        (400, "IncorrectStatus.VpnGateway", errors.OperationPendingError, True),
+        (503, "SystemBusy", errors.ServerError, True),
+        (400, "Rejected.Throttling", errors.ThrottledError, True),
     ],
 )
 def test_codes_map_to_types_and_retry_decisions(

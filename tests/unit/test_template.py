@@ -2,7 +2,10 @@
 
 What the template must match is derived from the code, never copied into this file: the RAM
 actions from the clients' ``ACTIONS`` and from the requests the cloud stores actually send, the
-index keys from the records the archive writes, the settings from the settings models.
+index keys from the records the archive writes, the settings from the settings models. The
+template's structure is read as the vendor's ROS resource specs define it (functions are
+``ALIYUN::FC::Function`` resources, timers ``ALIYUN::FC::Trigger`` ones, ...); whether every
+property is valid per those specs is ``vpndiag_emulator.ros.validate``'s test, not this file's.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from vpndiag.archive.records import TOPIC, records_for, transition_records
 from vpndiag.cli import load_function
 from vpndiag.clients import eventbridge, vpc
 from vpndiag.credentials import Credentials
+from vpndiag.deploy import run as deploy_run
 from vpndiag.events import HEALTH_EVENT_TYPES
 from vpndiag.health import events as health_events
 from vpndiag.health import rootcause
@@ -46,10 +50,15 @@ from vpndiag.sweep import settings as sweep_settings
 
 Doc = dict[str, Any]
 TEMPLATE = ROOT / "template.yml"
-FUNCTION_TYPE = "Aliyun::Serverless::Function"
+FUNCTION_TYPE = "ALIYUN::FC::Function"
+NO_VALUE = "ALIYUN::NoValue"
 # Values for the parameters without a default, and for the pseudo parameters.
 SAMPLE_PARAMETERS = {
     "ArchiveBucket": "vpndiag-archive-test",
+    "CodeBucket": "vpndiag-code-test",
+    "ArchiveCodeObject": "vpndiag/code/archive-0123456789abcdef.zip",
+    "SweepCodeObject": "vpndiag/code/sweep-0123456789abcdef.zip",
+    "ReportCodeObject": "vpndiag/code/report-0123456789abcdef.zip",
     "ALIYUN::AccountId": "1234567890123456",
     "ALIYUN::Region": "cn-hangzhou",
     "ALIYUN::StackName": "vpndiag-test",
@@ -97,37 +106,59 @@ def template() -> Doc:
     return document
 
 
-def _parameters(template: Doc) -> dict[str, str]:
+def _parameters(template: Doc, **given: str) -> dict[str, str]:
     defaults = {
         name: str(spec["Default"])
         for name, spec in template["Parameters"].items()
         if "Default" in spec
     }
-    return {**defaults, **SAMPLE_PARAMETERS}
+    return {**defaults, **SAMPLE_PARAMETERS, **given}
 
 
-def _resolve(value: Any, parameters: dict[str, str]) -> Any:
-    """Evaluate !Ref and !Sub with the parameters (enough for environment values and ARNs)."""
+def _condition(value: Any, parameters: dict[str, str]) -> bool:
+    """Evaluate a condition of the functions the template uses (Fn::Not, Fn::Equals)."""
+    if "Fn::Not" in value:
+        return not _condition(value["Fn::Not"][0], parameters)
+    left, right = (_resolve(v, parameters) for v in value["Fn::Equals"])
+    return bool(left == right)
+
+
+def _resolve(value: Any, parameters: dict[str, str], template: Doc | None = None) -> Any:
+    """Evaluate !Ref, !Sub and !If (conditions from ``template``) with the parameters: enough for
+    environment values, ARNs and the optional features; ALIYUN::NoValue drops its key."""
     if isinstance(value, dict) and set(value) == {"Ref"}:
-        return parameters[value["Ref"]]
+        return NO_VALUE if value["Ref"] == NO_VALUE else parameters[value["Ref"]]
     if isinstance(value, dict) and set(value) == {"Fn::Sub"}:
         return re.sub(r"\$\{([^}]+)\}", lambda m: parameters[m[1]], value["Fn::Sub"])
+    if isinstance(value, dict) and set(value) == {"Fn::If"}:
+        assert template is not None, "Fn::If needs the template's Conditions"
+        name, then, otherwise = value["Fn::If"]
+        chosen = then if _condition(template["Conditions"][name], parameters) else otherwise
+        return _resolve(chosen, parameters, template)
     if isinstance(value, list):
-        return [_resolve(v, parameters) for v in value]
+        return [_resolve(v, parameters, template) for v in value]
     if isinstance(value, dict):
-        return {k: _resolve(v, parameters) for k, v in value.items()}
+        resolved = {k: _resolve(v, parameters, template) for k, v in value.items()}
+        return {k: v for k, v in resolved.items() if v != NO_VALUE}
     return value
 
 
 def _functions(template: Doc) -> dict[str, Doc]:
-    """Every function's properties, by function name (its logical id in the service)."""
+    """Every function's properties, by its FunctionName."""
     return {
-        name: child["Properties"]
-        for service in template["Resources"].values()
-        if service["Type"] == "Aliyun::Serverless::Service"
-        for name, child in service.items()
-        if isinstance(child, dict) and child.get("Type") == FUNCTION_TYPE
+        resource["Properties"]["FunctionName"]: resource["Properties"]
+        for resource in template["Resources"].values()
+        if resource["Type"] == FUNCTION_TYPE
     }
+
+
+def _timers(template: Doc, function: str) -> list[Doc]:
+    """The TriggerConfig of every timer trigger on ``function``."""
+    return [
+        r["Properties"]["TriggerConfig"]
+        for r in _resources_of_type(template, "ALIYUN::FC::Trigger")
+        if r["Properties"]["FunctionName"] == function and r["Properties"]["TriggerType"] == "timer"
+    ]
 
 
 def _environment(template: Doc, function: str) -> dict[str, str]:
@@ -176,10 +207,30 @@ def test_handlers_resolve_to_callables(template: Doc, role: str) -> None:
         assert callable(getattr(module, attribute)), f"{name}: {properties[role]}"
 
 
-def test_code_uris_are_the_packages_make_package_builds(template: Doc) -> None:
-    """CodeUri of each function is the zip tools/package.py writes for it."""
-    for name, properties in _functions(template).items():
-        assert ROOT / properties["CodeUri"] == package.zip_path(ROOT / "build", name)
+def test_code_comes_from_the_objects_vpndiag_deploy_uploads(template: Doc) -> None:
+    """Each function's code is the OSS object named by the parameter vpndiag deploy fills in with
+    that function's uploaded zip, in the code bucket it names."""
+    codes = {name: f["Code"] for name, f in _functions(template).items()}
+
+    assert codes == {
+        function: {
+            "OssBucketName": {"Ref": deploy_run.CODE_BUCKET_PARAMETER},
+            "OssObjectName": {"Ref": parameter},
+        }
+        for function, parameter in deploy_run.CODE_PARAMETERS.items()
+    }
+
+
+def test_functions_belong_to_the_templates_service(template: Doc) -> None:
+    """Every function and trigger names the one service, which the sweep hands work off to."""
+    (service,) = _resources_of_type(template, "ALIYUN::FC::Service")
+    name = service["Properties"]["ServiceName"]
+    members = _resources_of_type(template, FUNCTION_TYPE) + _resources_of_type(
+        template, "ALIYUN::FC::Trigger"
+    )
+
+    assert {r["Properties"]["ServiceName"] for r in members} == {name}
+    assert _environment(template, "sweep")["VPNDIAG_SWEEP_ARCHIVE_SERVICE"] == name
 
 
 # -- settings -------------------------------------------------------------------------------------
@@ -329,12 +380,29 @@ def test_platform_policy_only_delivers_logs_and_dead_letters(template: Doc) -> N
     }
 
 
-def test_no_statement_grants_a_wildcard(template: Doc) -> None:
-    """No ``*`` action and no bare ``*`` resource anywhere in the role."""
+# The actions whose "Authorization information" rows in the VPC API reference give no resource
+# type ("All Resources"): DescribeVpnConnections, DiagnoseVpnGateway
+# (api-vpc-2016-04-28-diagnosevpngateway-vpns), DiagnoseVpnConnections
+# (api-vpc-2016-04-28-diagnosevpnconnections-vpns). Only ``Resource: "*"`` grants them.
+ALL_RESOURCES_ACTIONS = frozenset(
+    {"vpc:DescribeVpnConnections", "vpc:DiagnoseVpnGateway", "vpc:DiagnoseVpnConnections"}
+)
+
+
+def test_no_statement_grants_a_wildcard_action(template: Doc) -> None:
+    """No ``*`` in any action of the role."""
     statements = [s for group in _role_policies(template).values() for s in group]
 
     assert not [a for a in _actions(statements) if "*" in a]
-    assert not [r for s in statements for r in s["Resource"] if r == "*"]
+
+
+def test_only_actions_without_a_resource_type_get_every_resource(template: Doc) -> None:
+    """A bare ``*`` resource grants exactly the actions RAM documents as "All Resources"; every
+    other action is scoped to a resource."""
+    statements = [s for group in _role_policies(template).values() for s in group]
+    unscoped = {a for s in statements if "*" in s["Resource"] for a in s["Action"]}
+
+    assert unscoped == ALL_RESOURCES_ACTIONS
 
 
 def test_invoke_permission_names_the_function_the_sweep_invokes(template: Doc) -> None:
@@ -353,7 +421,7 @@ def test_invoke_permission_names_the_function_the_sweep_invokes(template: Doc) -
 
 def test_the_role_is_the_services(template: Doc) -> None:
     """The service runs with the role whose policies are checked above."""
-    (service,) = _resources_of_type(template, "Aliyun::Serverless::Service")
+    (service,) = _resources_of_type(template, "ALIYUN::FC::Service")
     (name,) = [k for k, r in template["Resources"].items() if r["Type"] == "ALIYUN::RAM::Role"]
 
     assert service["Properties"]["Role"] == {"Fn::GetAtt": [name, "Arn"]}
@@ -424,19 +492,36 @@ def test_failed_async_invocations_go_to_the_templates_queue(template: Doc, funct
 
 
 def test_a_timer_triggers_the_sweep(template: Doc) -> None:
-    """The sweep's only trigger is its timer."""
-    events = _functions(template)["sweep"]["Events"]
-
-    assert [e["Type"] for e in events.values()] == ["Timer"]
-
-
-def _rule_targets(template: Doc, bus: str) -> list[Doc]:
-    parameters = _parameters(template)
-    rules = [
-        _resolve(r["Properties"], parameters)
-        for r in _resources_of_type(template, "ALIYUN::EventBridge::Rule")
+    """One enabled timer on the sweep, on the schedule parameter."""
+    assert [(t["CronExpression"], t["Enable"]) for t in _timers(template, "sweep")] == [
+        ({"Ref": "SweepSchedule"}, True)
     ]
-    return [r for r in rules if r["EventBusName"] == bus]
+
+
+def test_the_sweep_is_its_only_trigger_kind(template: Doc) -> None:
+    """No trigger on any function but the two timers (events arrive through EventBridge rules)."""
+    triggers = _resources_of_type(template, "ALIYUN::FC::Trigger")
+
+    assert sorted(
+        (t["Properties"]["FunctionName"], t["Properties"]["TriggerType"]) for t in triggers
+    ) == [
+        ("report", "timer"),
+        ("sweep", "timer"),
+    ]
+
+
+def _rules(template: Doc, **given: str) -> list[Doc]:
+    """The rules the stack creates with these parameters (those whose Condition holds)."""
+    parameters = _parameters(template, **given)
+    return [
+        _resolve(r["Properties"], parameters, template)
+        for r in _resources_of_type(template, "ALIYUN::EventBridge::Rule")
+        if "Condition" not in r or _condition(template["Conditions"][r["Condition"]], parameters)
+    ]
+
+
+def _rule_targets(template: Doc, bus: str, **given: str) -> list[Doc]:
+    return [r for r in _rules(template, **given) if r["EventBusName"] == bus]
 
 
 def test_health_rule_matches_the_events_the_archive_reacts_to(template: Doc) -> None:
@@ -469,11 +554,14 @@ def test_every_rule_invokes_the_archive_asynchronously(template: Doc) -> None:
 
 
 def test_diagnosis_events_have_their_own_bus(template: Doc) -> None:
-    """The custom bus exists; one rule on it forwards diagnosis events to the archive, and the
-    archive function publishes its own events to it."""
-    (bus,) = _resources_of_type(template, "ALIYUN::EventBridge::EventBus")
-    name = _resolve(bus["Properties"]["EventBusName"], _parameters(template))
-    types = [r["FilterPattern"]["type"] for r in _rule_targets(template, name)]
+    """The custom bus (which vpndiag deploy creates: ROS has no type for it) is the parameter the
+    rules on it and the archive's publishing name; with a DingTalk webhook it carries three rules."""
+    name = _parameters(template)[deploy_run.BUS_PARAMETER]
+    webhook = "https://oapi.dingtalk.com/robot/send?access_token=t"
+    types = [
+        r["FilterPattern"]["type"]
+        for r in _rule_targets(template, name, AlertDingTalkWebhook=webhook)
+    ]
 
     assert sorted(types) == [
         ["vpndiag:Connection:StateChanged"],
@@ -488,7 +576,7 @@ def test_the_example_alert_fires_on_connection_changes_only(template: Doc) -> No
     filter names fields the published events really carry."""
     (rule,) = [
         r
-        for r in _rule_targets(template, "vpndiag")
+        for r in _rule_targets(template, "vpndiag", AlertDingTalkWebhook="https://example.com/r")
         if r["FilterPattern"]["type"] == ["vpndiag:Connection:StateChanged"]
     ]
     transition = rule["FilterPattern"]["data"]["transition"]
@@ -543,25 +631,13 @@ def test_package_is_reproducible(built: Path, tmp_path: Path) -> None:
     assert package.build(tmp_path / "b", deps)[0].read_bytes() == first
 
 
-def test_packaged_template_points_every_function_at_its_uploaded_zip(template: Doc) -> None:
-    """``--code-location`` rewrites each CodeUri to the OSS object ROS deploys from."""
-    packaged = package.packaged_template(TEMPLATE.read_text(), "oss://code-bucket/vpndiag/1")
-    rewritten = yaml.load(packaged, Loader=RosLoader)
-
-    assert {n: f["CodeUri"] for n, f in _functions(rewritten).items()} == {
-        name: f"oss://code-bucket/vpndiag/1/{name}.zip" for name in _functions(template)
-    }
-
-
 # -- the report function ---------------------------------------------------------------------------
 
 
 def test_a_daily_timer_triggers_the_report(template: Doc) -> None:
-    """The report's only trigger is its timer, on the schedule parameter."""
-    events = _functions(template)["report"]["Events"]
-
-    assert [(e["Type"], e["Properties"]["CronExpression"]) for e in events.values()] == [
-        ("Timer", {"Ref": "ReportSchedule"})
+    """One enabled timer on the report, on the schedule parameter."""
+    assert [(t["CronExpression"], t["Enable"]) for t in _timers(template, "report")] == [
+        ({"Ref": "ReportSchedule"}, True)
     ]
 
 
@@ -580,7 +656,7 @@ def test_report_rule_posts_the_messages_dingtalk_body(template: Doc) -> None:
     message carries ready-made."""
     (rule,) = [
         r
-        for r in _rule_targets(template, "vpndiag")
+        for r in _rule_targets(template, "vpndiag", AlertDingTalkWebhook="https://example.com/r")
         if r["FilterPattern"]["type"] == [report_message.TYPE]
     ]
     (target,) = rule["Targets"]
@@ -706,9 +782,9 @@ def test_saved_searches_and_charts_read_the_records(template: Doc) -> None:
                 assert (search["logstore"], search["topic"]) == (logstore, TOPIC)
 
 
-def _alerts(template: Doc) -> list[Doc]:
+def _alerts(template: Doc, **given: str) -> list[Doc]:
     return [
-        _resolve(r["Properties"]["Detail"], _parameters(template))
+        _resolve(r["Properties"]["Detail"], _parameters(template, **given), template)
         for r in _resources_of_type(template, "ALIYUN::SLS::Alert")
     ]
 
@@ -741,7 +817,35 @@ def test_alert_annotations_name_columns_their_query_returns(template: Doc) -> No
 
 
 def test_alerts_notify_through_the_action_policy_parameter(template: Doc) -> None:
-    """The webhook target is the template's to choose: the action policy is a parameter."""
-    for resource in _resources_of_type(template, "ALIYUN::SLS::Alert"):
-        policy = resource["Properties"]["Detail"]["Configuration"]["PolicyConfiguration"]
-        assert policy["ActionPolicyId"] == {"Ref": "AlertActionPolicy"}
+    """The notification target is the deployer's to choose: the action policy parameter's."""
+    for alert in _alerts(template, AlertActionPolicy="my-policy"):
+        policy = alert["Configuration"]["PolicyConfiguration"]
+        assert policy["ActionPolicyId"] == "my-policy"
+
+
+def test_alerts_notify_no_one_without_an_action_policy(template: Doc) -> None:
+    """With the parameter empty (its default) no alert names an action policy: nothing is sent
+    to a placeholder."""
+    assert _parameters(template)["AlertActionPolicy"] == ""
+    for alert in _alerts(template):
+        assert "PolicyConfiguration" not in alert["Configuration"]
+
+
+def test_dingtalk_rules_exist_only_with_a_webhook(template: Doc) -> None:
+    """Without AlertDingTalkWebhook (empty by default) no rule posts to DingTalk."""
+    rules = _rules(template)
+
+    assert _parameters(template)["AlertDingTalkWebhook"] == ""
+    assert not [t for r in rules for t in r["Targets"] if t["Type"] == "acs.dingtalk"]
+
+
+def test_every_parameter_is_described(template: Doc) -> None:
+    """Each parameter says what it is for."""
+    assert not [n for n, p in template["Parameters"].items() if not p.get("Description")]
+
+
+def test_every_parameter_is_documented(template: Doc) -> None:
+    """docs/deploy.md's parameter table names every parameter."""
+    documented = (ROOT / "docs" / "deploy.md").read_text()
+
+    assert not [n for n in template["Parameters"] if f"`{n}`" not in documented]

@@ -16,7 +16,11 @@ import responses
 
 from vpndiag_emulator.eventbridge.models import EventBridgeBackend
 from vpndiag_emulator.fc.models import FcBackend, FcRegistry
+from vpndiag_emulator.mns.models import MnsBackend
 from vpndiag_emulator.oss.models import OssBackend
+from vpndiag_emulator.ram import sts
+from vpndiag_emulator.ram.models import RamBackend
+from vpndiag_emulator.ros.models import RosBackend
 from vpndiag_emulator.services import default_services
 from vpndiag_emulator.sls.models import SlsBackend
 from vpndiag_emulator.vpc.estate import populate
@@ -79,6 +83,14 @@ class Cloud:
         self._eventbridge = Backends(
             lambda account, region: EventBridgeBackend(self, account, region)
         )
+        self._mns = Backends(lambda account, region: MnsBackend(self, account, region))
+        self._ros = Backends(lambda account, region: RosBackend(self, account, region))
+        # RAM is global: its backends are keyed by account alone (the region slot is unused).
+        self._ram = Backends(
+            lambda account, _region: RamBackend(
+                account, clock=self.clock, rng=seeded_rng(seed, "ram", account)
+            )
+        )
         self.fc_backends = FcRegistry(self)
         """Every account's and region's FC backend (``fc()`` is the usual way in)."""
         self.add_access_key(
@@ -118,6 +130,40 @@ class Cloud:
         """Make ``action`` (or ``"vpc:*"``, ``"*"``) answer 403 ``Forbidden`` for this key."""
         self.credentials.deny(key_id, action)
 
+    def ram(self, account_id: str = DEFAULT_ACCOUNT_ID) -> RamBackend:
+        """The RAM roles of ``account_id`` (none until ``create_role``)."""
+        return self._ram.get(account_id, "")
+
+    def assume_role(
+        self,
+        role_arn: str,
+        *,
+        session_name: str,
+        principal_service: str | None = None,
+        caller: AccessKey | None = None,
+        duration_seconds: int = 3600,
+        external_id: str | None = None,
+    ) -> AccessKey:
+        """STS AssumeRole: a registered temporary key (``STS.`` id, token, expiry on the clock).
+
+        Exactly one of ``principal_service`` (``"fc.aliyuncs.com"`` for the FC platform) and
+        ``caller`` (the key calling STS) must be given; the role's trust policy must name it.
+        The key's requests are judged by the role's policies until it expires. Refusals raise
+        ``vpndiag_emulator.ram.errors.RamError`` with STS's code (``NoPermission``,
+        ``EntityNotExist.Role``, ``InvalidParameter.DurationSeconds``, ...).
+        """
+        return sts.assume_role(
+            ram=self.ram,
+            credentials=self.credentials,
+            clock=self.clock,
+            role_arn=role_arn,
+            session_name=session_name,
+            principal_service=principal_service,
+            caller=caller,
+            duration_seconds=duration_seconds,
+            external_id=external_id,
+        )
+
     # -- state --------------------------------------------------------------------------------
 
     def vpc(self, region: str, account_id: str = DEFAULT_ACCOUNT_ID) -> VpcBackend:
@@ -139,6 +185,14 @@ class Cloud:
     def eventbridge(self, region: str, account_id: str = DEFAULT_ACCOUNT_ID) -> EventBridgeBackend:
         """The event buses of ``account_id`` in ``region`` (only ``default`` until ``create_bus``)."""
         return self._eventbridge.get(account_id, region)
+
+    def mns(self, region: str, account_id: str = DEFAULT_ACCOUNT_ID) -> MnsBackend:
+        """The MNS queues of ``account_id`` in ``region`` (none until ``create_queue``)."""
+        return self._mns.get(account_id, region)
+
+    def ros(self, region: str, account_id: str = DEFAULT_ACCOUNT_ID) -> RosBackend:
+        """The ROS stacks of ``account_id`` in ``region`` (none until ``create_stack``)."""
+        return self._ros.get(account_id, region)
 
     def seed_estate(
         self,

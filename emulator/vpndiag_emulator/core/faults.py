@@ -6,7 +6,8 @@ Kinds and what the client sees:
   may be 429 or 503, ``code`` may be ``Throttling`` / ``Throttling.Api``); ``retry_after_ms`` adds
   an ``x-acs-retry-after`` header. The request is not processed.
 - ``server_error``: 503 ``ServiceUnavailable`` (``status=500`` gives ``InternalError``). Not processed.
-- ``error``: any ``code`` + ``status`` (+ ``message``). Not processed.
+- ``error``: any ``code`` + ``status`` (+ ``message``). Not processed. For a code of
+  ``RETRYABLE_ERRORS`` the status and message may be left out: the table's are used.
 - ``latency``: sleeps ``delay`` real seconds, then the request proceeds normally (and may still
   meet another, non-latency fault).
 - ``malformed``: 200 with a body that is not JSON. Not processed.
@@ -23,8 +24,9 @@ from __future__ import annotations
 
 import random
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import Final, Literal, get_args
 
 FaultKind = Literal[
     "throttle", "server_error", "latency", "malformed", "truncated", "drop", "error"
@@ -37,6 +39,35 @@ _MESSAGES = {
     "ServiceUnavailable": "The request has failed due to a temporary failure of the server.",
     "InternalError": "The request processing has failed due to some unknown error, exception or "
     "failure.",
+}
+
+
+# The codes a client of the VPC API must treat as "try again later", with the HTTP status and
+# message the vendor answers them with. Sources:
+# - Terraform provider (aliyun/terraform-provider-alicloud @81c43b6), alicloud/resource_alicloud_vpc.go
+#   line 531 retries OperationFailed.LastTokenProcessing, LastTokenProcessing, IncorrectStatus
+#   (matched as a substring, so every IncorrectStatus.*), OperationConflict, SystemBusy,
+#   ServiceUnavailable; alicloud/errors.go line 207 (NeedRetry) retries ServiceUnavailable and
+#   every code containing "Throttling"; alicloud/resource_alicloud_vpn_gateway.go line 436 and
+#   resource_alicloud_vpn_connection.go line 698 retry VpnGateway.Configuring.
+# - Statuses: LastTokenProcessing 403 "The last token request is processing." (public API error
+#   tables, e.g. ECS's); OperationConflict 409 with the VPC reference's text (e.g. VPC
+#   AllocateEipSegmentAddress error table, its spelling "previos" kept); VpnGateway.Configuring
+#   400 (DiagnoseVpnGateway / GetVpnGatewayDiagnoseResult error tables); ServiceUnavailable 503
+#   and Throttling* 400 (the POP gateway's common errors).
+# - Inferred: the statuses of OperationFailed.LastTokenProcessing (403, as LastTokenProcessing),
+#   SystemBusy and IncorrectStatus.VpnGateway (400), and those two messages.
+RETRYABLE_ERRORS: Final[Mapping[str, tuple[int, str]]] = {
+    "LastTokenProcessing": (403, "The last token request is processing."),
+    "OperationFailed.LastTokenProcessing": (403, "The last token request is processing."),
+    "OperationConflict": (409, "Request was denied due to conflict with a previos request."),
+    "SystemBusy": (400, "The system is busy. Please try again later."),
+    "ServiceUnavailable": (503, _MESSAGES["ServiceUnavailable"]),
+    "IncorrectStatus.VpnGateway": (400, "The status of the VPN gateway is incorrect."),
+    "Throttling": (400, _MESSAGES["Throttling"]),
+    "Throttling.User": (400, _MESSAGES["Throttling.User"]),
+    "Throttling.Api": (400, _MESSAGES["Throttling.Api"]),
+    "VpnGateway.Configuring": (400, "The specified service is configuring."),
 }
 
 
@@ -59,6 +90,9 @@ class Fault:
         """The HTTP status of an error-answer fault."""
         if self.status is not None:
             return self.status
+        known = RETRYABLE_ERRORS.get(self.code or "")
+        if self.kind == "error" and known is not None:
+            return known[0]
         return 503 if self.kind == "server_error" else 400
 
     def error_code(self) -> str:
@@ -72,7 +106,11 @@ class Fault:
     def error_message(self) -> str:
         """The message of an error-answer fault."""
         code = self.error_code()
-        return self.message or _MESSAGES.get(code, f"Emulated fault {code}.")
+        if self.message:
+            return self.message
+        if code in RETRYABLE_ERRORS:
+            return RETRYABLE_ERRORS[code][1]
+        return _MESSAGES.get(code, f"Emulated fault {code}.")
 
 
 @dataclass(frozen=True)
@@ -108,7 +146,7 @@ class FaultInjector:
         """Inject a fault into ``service`` (for ``action``, or any action when ``None``)."""
         if kind not in get_args(FaultKind):
             raise ValueError(f"unknown fault kind {kind!r}")
-        if kind == "error" and (code is None or status is None):
+        if kind == "error" and (code is None or (status is None and code not in RETRYABLE_ERRORS)):
             raise ValueError("an 'error' fault needs both code and status")
         if kind == "latency" and delay <= 0:
             raise ValueError("a 'latency' fault needs a positive delay")

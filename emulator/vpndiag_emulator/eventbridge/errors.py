@@ -93,3 +93,15 @@ def invalid_argument(detail: str) -> EventBridgeError:
 def not_found(detail: str) -> EventBridgeError:
     """A path or method the data plane does not serve (inferred code)."""
     return EventBridgeError(404, "InvalidRequestURL", "The request URL is invalid.", detail)
+
+
+def rule_exists(bus: str, rule: str) -> EventBridgeError:
+    """A rule of that name is already on the bus (inferred code)."""
+    return EventBridgeError(409, "EventRuleExisted", f"The event rule [{rule}] of [{bus}] existed!")
+
+
+def rule_not_found(bus: str, rule: str) -> EventBridgeError:
+    """No such rule on the bus (inferred code)."""
+    return EventBridgeError(
+        404, "EventRuleNotExisted", f"The event rule [{rule}] of [{bus}] not existed!"
+    )

@@ -4,6 +4,12 @@ Like the real bus, an event published twice is stored twice: de-duplication by `
 is the consumer's job, and ``events()`` shows the duplicates so tests can see that it happens.
 Refusals of single entries (the ``EntryList`` errors of a partly failed ``PutEvents``) are
 scripted with ``reject``; whole-request failures come from ``cloud.faults``.
+
+Every stored event is matched against the bus's enabled rules (``patterns.py``) and handed to
+their targets (``rules.py``): Function Compute targets become invocations (``Async`` queued on the
+FC backend, ``Sync`` run at once, inside the publishing call); other targets (DingTalk, HTTP, ...)
+are recorded in ``deliveries`` and nothing is sent. ``PushRetryStrategy`` and a target's
+``DeadLetterQueue`` are kept but not acted on: a failed delivery is recorded with its error.
 """
 
 from __future__ import annotations
@@ -18,6 +24,8 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Final
 
 from . import errors
+from .patterns import matches
+from .rules import FC_TARGET, Delivery, Rule, check_rule, parameters
 
 if TYPE_CHECKING:
     from vpndiag_emulator.core.cloud import Cloud
@@ -50,6 +58,14 @@ def publish_time(moment: datetime) -> str:
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
+@dataclass(frozen=True)
+class BusInfo:
+    """What GetEventBus tells beyond the name."""
+
+    description: str
+    created_ms: int
+
+
 class EventBridgeBackend:
     """The buses of one account in one region; the ``default`` bus always exists."""
 
@@ -60,10 +76,13 @@ class EventBridgeBackend:
         self._lock = threading.Lock()
         self._buses: dict[str, list[dict[str, Any]]] = {DEFAULT_BUS: []}
         self._rejections: dict[str, _Rejection] = {}
+        self._rules: dict[tuple[str, str], Rule] = {}
+        self._deliveries: list[Delivery] = []
+        self._info: dict[str, BusInfo] = {}
 
     # -- building the world (tests) ---------------------------------------------------------
 
-    def create_bus(self, name: str) -> str:
+    def create_bus(self, name: str, *, description: str = "") -> str:
         """Create a custom bus (the product's naming rules; ``default`` is taken)."""
         if not _BUS_NAME.fullmatch(name) or name.startswith(_RESERVED_PREFIX):
             raise ValueError(f"invalid event bus name {name!r}")
@@ -71,7 +90,18 @@ class EventBridgeBackend:
             if name in self._buses:
                 raise ValueError(f"event bus {name!r} already exists")
             self._buses[name] = []
+            self._info[name] = BusInfo(description, self._millis())
         return name
+
+    def bus_info(self, name: str) -> BusInfo | None:
+        """A bus's description and creation time (epoch ms); None if there is no such bus."""
+        with self._lock:
+            if name not in self._buses:
+                return None
+            return self._info.get(name) or BusInfo("", 0)
+
+    def _millis(self) -> int:
+        return int(self._cloud.clock.now().timestamp() * 1000)
 
     def delete_bus(self, name: str) -> None:
         """Delete a custom bus and its events; publishing to it then gets EventBusNotExist."""
@@ -79,6 +109,70 @@ class EventBridgeBackend:
             raise ValueError("the default bus cannot be deleted")
         with self._lock:
             del self._buses[name]
+            self._info.pop(name, None)
+            for key in [key for key in self._rules if key[0] == name]:
+                del self._rules[key]
+
+    def create_rule(
+        self,
+        bus: str,
+        name: str,
+        *,
+        filter_pattern: Mapping[str, Any],
+        targets: Sequence[Mapping[str, Any]],
+        status: str = "ENABLE",
+        description: str = "",
+    ) -> Rule:
+        """CreateRule with targets as ROS's Rule.Targets gives them (kept whole)."""
+        check_rule(name, filter_pattern, targets, status)
+        rule = Rule(
+            bus,
+            name,
+            copy.deepcopy(dict(filter_pattern)),
+            tuple(copy.deepcopy(dict(t)) for t in targets),
+            status,
+            description,
+            self._cloud.clock.now(),
+        )
+        with self._lock:
+            if bus not in self._buses:
+                raise errors.bus_not_found(bus)
+            if (bus, name) in self._rules:
+                raise errors.rule_exists(bus, name)
+            self._rules[(bus, name)] = rule
+        return rule
+
+    def delete_rule(self, bus: str, name: str) -> None:
+        with self._lock:
+            if self._rules.pop((bus, name), None) is None:
+                raise errors.rule_not_found(bus, name)
+
+    def rule(self, bus: str, name: str) -> Rule | None:
+        with self._lock:
+            return self._rules.get((bus, name))
+
+    @property
+    def deliveries(self) -> list[Delivery]:
+        """Every event handed to a target so far (FC targets included), oldest first."""
+        with self._lock:
+            return list(self._deliveries)
+
+    def publish_system_event(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        """A cloud service's event on the ``default`` bus (VPN health events, for instance), as
+        the cloud delivers it: missing CloudEvents attributes are filled in; returns it stored."""
+        now = self._cloud.clock.now()
+        filled = {
+            "id": str(uuid.uuid4()),
+            "specversion": "1.0",
+            "time": now.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "datacontenttype": "application/json;charset=utf-8",
+            **copy.deepcopy(dict(event)),
+        }
+        for name in ("source", "type"):
+            if not isinstance(filled.get(name), str) or not filled[name]:
+                raise ValueError(f"a system event needs {name!r}")
+        self.publish(DEFAULT_BUS, [filled], now=now, address="127.0.0.1")
+        return self.events(DEFAULT_BUS)[-1]
 
     def reject(
         self,
@@ -120,6 +214,7 @@ class EventBridgeBackend:
     ) -> list[EntryResult]:
         """PutEvents: store each event with the bus's attributes, except scripted refusals."""
         results = []
+        routed: list[tuple[Rule, dict[str, Any]]] = []
         with self._lock:
             stored = self._buses.get(bus)
             if stored is None:
@@ -130,19 +225,59 @@ class EventBridgeBackend:
                 if refusal is not None:
                     results.append(EntryResult(event_id, None, refusal.code, refusal.message))
                     continue
-                stored.append(
-                    {
-                        **copy.deepcopy(dict(event)),
-                        "aliyunaccountid": self.account_id,
-                        "aliyunoriginalaccountid": self.account_id,
-                        "aliyuneventbusname": bus,
-                        "aliyunregionid": self.region,
-                        "aliyunpublishtime": publish_time(now),
-                        "aliyunpublishaddr": address,
-                    }
-                )
+                record = {
+                    **copy.deepcopy(dict(event)),
+                    "aliyunaccountid": self.account_id,
+                    "aliyunoriginalaccountid": self.account_id,
+                    "aliyuneventbusname": bus,
+                    "aliyunregionid": self.region,
+                    "aliyunpublishtime": publish_time(now),
+                    "aliyunpublishaddr": address,
+                }
+                stored.append(record)
                 results.append(EntryResult(event_id, uuid.uuid4().hex.upper()))
+                routed.extend(
+                    (rule, copy.deepcopy(record))
+                    for (rule_bus, _), rule in self._rules.items()
+                    if rule_bus == bus and rule.enabled and matches(rule.filter_pattern, record)
+                )
+        for rule, record in routed:
+            for target in rule.targets:
+                self._deliver(rule, target, record)
         return results
+
+    def _deliver(self, rule: Rule, target: Mapping[str, Any], event: Mapping[str, Any]) -> None:
+        params = parameters(target, event)
+        request_id: str | None = None
+        error: str | None = None
+        if target["Type"] == FC_TARGET:
+            request_id, error = self._invoke(params)
+        delivery = Delivery(
+            rule.bus,
+            rule.name,
+            str(target["Id"]),
+            str(target["Type"]),
+            str(target.get("Endpoint", "")),
+            str(event.get("id", "")),
+            params,
+            request_id,
+            error,
+        )
+        with self._lock:
+            self._deliveries.append(delivery)
+
+    def _invoke(self, params: Mapping[str, str]) -> tuple[str | None, str | None]:
+        service, function = params.get("serviceName", ""), params.get("functionName", "")
+        qualifier = params.get("Qualifier") or "LATEST"
+        body = params.get("Body", "").encode("utf-8")
+        fc = self._cloud.fc(self.region, account_id=self.account_id)
+        if fc.function(service, function) is None:
+            return None, f"function {service}/{function} does not exist in {self.region}"
+        # Inferred: without InvocationType the target invokes asynchronously (the console's default).
+        if params.get("InvocationType", "Async").lower() == "sync":
+            result = fc.invoke(service, function, body, qualifier=qualifier)
+            return result.request_id, result.error
+        return fc.enqueue(service, function, body, qualifier=qualifier), None
 
     def _refusal(self, event_id: str) -> _Rejection | None:
         # Called with the lock held.

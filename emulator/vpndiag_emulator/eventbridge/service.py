@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Final
 from vpndiag_emulator.core.credentials import AccessKey
 from vpndiag_emulator.core.wire import EmulatedRequest, EmulatedResponse
 
-from . import errors
+from . import errors, ram
 from .auth import authenticate
 from .models import EventBridgeBackend
 from .responses import put_events
@@ -54,9 +54,14 @@ class EventBridgeService:
             if request.path != PUT_EVENTS_PATH or request.method != "POST":
                 raise errors.not_found(f"{request.method} {request.path}")
             key = authenticate(cloud, request)
-            if not cloud.credentials.is_allowed(key, self.name, ACTION):
-                raise errors.access_denied(f"{ACTION} is not allowed for {key.key_id}")
+            if key.is_expired(cloud.clock.now()):
+                raise ram.token_expired()
             backend = _backend(cloud, request, key)
+            for arn in ram.resources(backend.region, key.account_id, request.body):
+                if not cloud.credentials.is_allowed(
+                    key, self.name, ACTION, ram_action=ram.RAM_ACTION, resource=arn
+                ):
+                    raise ram.denied(arn)
             payload = put_events(backend, request, request_id=request_id, now=cloud.clock.now())
         except errors.EventBridgeError as error:
             return _error(request_id, error)

@@ -90,3 +90,53 @@ def ambiguous_region(service: str, function: str, regions: list[str]) -> FcApiEr
         f"{service}/{function} is registered in {', '.join(regions)}; address the real host "
         "name ({account}.{region}.fc.aliyuncs.com) through the emulator as proxy",
     )
+
+
+# -- the control plane (services, functions, triggers). Codes, statuses and messages are the FC
+# error-code page's (https://www.alibabacloud.com/help/en/functioncompute/error-codes and
+# https://help.aliyun.com/zh/fc/developer-reference/error-codes) where it lists them;
+# ServiceAlreadyExists, ServiceNotEmpty, TriggerAlreadyExists and TriggerNotFound follow the same
+# naming and are inferred.
+
+
+def invalid_argument(detail: str) -> FcApiError:
+    """A parameter FC refuses (a bad cron, an unknown trigger config key, a bad zip, ...)."""
+    return FcApiError(400, "InvalidArgument", detail)
+
+
+def service_not_found(service: str) -> FcApiError:
+    return FcApiError(404, "ServiceNotFound", f"service '{service}' does not exist")
+
+
+def service_already_exists(service: str) -> FcApiError:
+    return FcApiError(409, "ServiceAlreadyExists", f"service '{service}' already exists")
+
+
+def service_not_empty(service: str) -> FcApiError:
+    return FcApiError(409, "ServiceNotEmpty", f"service '{service}' is not empty")
+
+
+def function_already_exists(service: str, function: str) -> FcApiError:
+    return FcApiError(
+        409, "FunctionAlreadyExists", f"function '{function}' already exists in service '{service}'"
+    )
+
+
+def function_not_empty(function: str) -> FcApiError:
+    return FcApiError(409, "FunctionNotEmpty", f"function '{function}' has active triggers")
+
+
+def trigger_already_exists(service: str, function: str, trigger: str) -> FcApiError:
+    return FcApiError(
+        409,
+        "TriggerAlreadyExists",
+        f"trigger '{trigger}' already exists in service '{service}' and function '{function}'",
+    )
+
+
+def trigger_not_found(service: str, function: str, trigger: str) -> FcApiError:
+    return FcApiError(
+        404,
+        "TriggerNotFound",
+        f"trigger '{trigger}' does not exist in service '{service}' and function '{function}'",
+    )

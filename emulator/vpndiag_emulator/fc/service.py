@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Final
 from vpndiag_emulator.core.credentials import AccessKey
 from vpndiag_emulator.core.wire import EmulatedRequest, EmulatedResponse
 
-from . import errors
+from . import errors, ram
 from .models import ASYNC_PAYLOAD_LIMIT, ERROR_TYPE, SYNC_PAYLOAD_LIMIT, FcBackend
 from .signing import SCHEME, signature, string_to_sign
 from .urls import API_PREFIX, HOST_PATTERN, INVOCATION_PATH, account_and_region
@@ -79,11 +79,17 @@ class FcService:
         if match is None or request.method != "POST":
             raise errors.unsupported(f"{request.method} {request.path}")
         key = _authenticate(cloud, request)
-        if not cloud.credentials.is_allowed(key, self.name, ACTION):
-            raise errors.access_denied()
+        if key.is_expired(cloud.clock.now()):
+            raise ram.token_expired()
         service, function = match["service"], match["function"]
         qualifier = match["qualifier"] or "LATEST"
+        # The region (part of the ARN) of a loopback call is the function's: found first.
         backend = _backend(cloud, request, key, service, function)
+        arn = ram.resource(backend.region, key.account_id, service, match["qualifier"], function)
+        if not cloud.credentials.is_allowed(
+            key, self.name, ACTION, ram_action=ram.RAM_ACTION, resource=arn
+        ):
+            raise ram.denied(arn)
         asynchronous = (request.header("x-fc-invocation-type") or "").lower() == "async"
         limit = ASYNC_PAYLOAD_LIMIT if asynchronous else SYNC_PAYLOAD_LIMIT
         if len(request.body) > limit:

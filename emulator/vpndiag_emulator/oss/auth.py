@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from vpndiag_emulator.core.credentials import AccessKey
 
-from . import errors
+from . import errors, ram
 from .signing import (
     ALGORITHM,
     TERMINATOR,
@@ -133,8 +133,17 @@ def authenticate(
         raise errors.signature_mismatch(credential.key_id, credential.signature, text, canonical)
 
     _check_token(access_key, request.header("x-oss-security-token"))
-    if not cloud.credentials.is_allowed(access_key, "oss", action):
-        raise errors.access_denied(f"You are forbidden to oss:{action}.")
+    if access_key.is_expired(cloud.clock.now()):
+        # OSS help 0002-00000007: 403 SecurityTokenExpired for STS keys past their expiry.
+        raise errors.OssError(
+            403, "SecurityTokenExpired", "The security token you provided has expired."
+        )
+    action_name, arn = ram.ram_action(action), ram.resource(access_key.account_id, bucket, key)
+    if not cloud.credentials.is_allowed(
+        access_key, "oss", action, ram_action=action_name, resource=arn
+    ):
+        # Inferred wording, naming the RAM action and the resource as the refusal's detail.
+        raise errors.access_denied(f"You are forbidden to {action_name} on {arn}.")
     return Caller(access_key, signed_region)
 
 

@@ -13,7 +13,7 @@ import hashlib
 import re
 import threading
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING
@@ -74,6 +74,10 @@ class BucketInfo:
     created: datetime
     acl: str
     storage_class: str
+    lifecycle_rules: tuple[Mapping[str, object], ...] = ()
+    """PutBucketLifecycle's rules as given (ID, Prefix, Status, Expiration, ...); kept, not run."""
+    sse_algorithm: str | None = None
+    """The bucket's default server-side encryption (``AES256``, ``KMS``, ``SM4``), if set."""
 
 
 class OssBackend:
@@ -105,6 +109,23 @@ class OssBackend:
         with self._lock:
             self._bucket(bucket)
             return self._info[bucket]
+
+    def configure_bucket(
+        self,
+        bucket: str,
+        *,
+        lifecycle_rules: tuple[Mapping[str, object], ...] | None = None,
+        sse_algorithm: str | None = None,
+    ) -> None:
+        """Set the bucket's lifecycle rules and default encryption (those given; others kept)."""
+        with self._lock:
+            self._bucket(bucket)
+            info = self._info[bucket]
+            if lifecycle_rules is not None:
+                info = replace(info, lifecycle_rules=lifecycle_rules)
+            if sse_algorithm is not None:
+                info = replace(info, sse_algorithm=sse_algorithm)
+            self._info[bucket] = info
 
     def delete_bucket(self, bucket: str) -> None:
         """Remove an empty bucket; one that still holds objects answers ``BucketNotEmpty``."""

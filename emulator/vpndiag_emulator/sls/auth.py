@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from vpndiag_emulator.core.credentials import AccessKey
 from vpndiag_emulator.oss.signing import TERMINATOR, TIMESTAMP_FORMAT
 
-from . import errors
+from . import errors, ram
 from .signing import (
     V1_PREFIX,
     V4_ALGORITHM,
@@ -31,16 +31,19 @@ if TYPE_CHECKING:
     from vpndiag_emulator.core.cloud import Cloud
     from vpndiag_emulator.core.wire import EmulatedRequest
 
-# What the RAM actions of the emulated operations are called, for the denial message.
-_RAM_ACTIONS = {"PutLogs": "PostLogStoreLogs", "GetLogs": "GetLogStoreLogs"}
-
 
 def authenticate(
-    cloud: Cloud, request: EmulatedRequest, *, region: str, action: str, resource: str
+    cloud: Cloud,
+    request: EmulatedRequest,
+    *,
+    region: str,
+    action: str,
+    project: str,
+    logstore: str,
 ) -> AccessKey:
     """The calling key, or an ``SlsError`` as SLS would answer.
 
-    ``resource`` is the ARN-style resource named in a permission denial.
+    ``logstore`` is empty for operations on the project itself.
     """
     authorization = (request.header("authorization") or "").strip()
     if authorization.startswith(V1_PREFIX + " "):
@@ -49,11 +52,14 @@ def authenticate(
         key = _verify_v4(cloud, request, authorization[len(V4_ALGORITHM) + 1 :], region)
     else:
         raise errors.unauthorized("The Authorization header is missing or of an unknown scheme.")
-    if not cloud.credentials.is_allowed(key, "sls", action):
-        raise errors.unauthorized(
-            f"denied by sts or ram, action: log:{_RAM_ACTIONS.get(action, action)}, "
-            f"resource: {resource}"
-        )
+    if key.is_expired(cloud.clock.now()):
+        # SLS answers credential problems 401 Unauthorized (its common error codes); the
+        # wording is inferred.
+        raise errors.unauthorized("The security token you provided has expired.")
+    action_name = ram.ram_action(action)
+    arn = ram.resource(region, key.account_id, project, logstore)
+    if not cloud.credentials.is_allowed(key, "sls", action, ram_action=action_name, resource=arn):
+        raise errors.unauthorized(f"denied by sts or ram, action: {action_name}, resource: {arn}")
     return key
 
 

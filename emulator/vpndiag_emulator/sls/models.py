@@ -60,6 +60,7 @@ class SlsBackend:
         self._descriptions: dict[str, str] = {}
         self._settings: dict[tuple[str, str], dict[str, object]] = {}
         self._indexes: dict[tuple[str, str], dict[str, object]] = {}
+        self._configs: dict[tuple[str, str, str], dict[str, object]] = {}
 
     # -- building the world (tests) ---------------------------------------------------------
 
@@ -172,6 +173,34 @@ class SlsBackend:
             self._logstore(project, logstore)
             found = self._indexes.get((project, logstore))
             return None if found is None else dict(found)
+
+    def create_config(
+        self, project: str, kind: str, name: str, config: Mapping[str, object]
+    ) -> None:
+        """Store a saved search, dashboard or alert (``kind``) of a project, as given.
+
+        Only kept (as ROS creates them), never run: the emulator evaluates no alerts.
+        """
+        with self._lock:
+            if project not in self._projects:
+                raise errors.project_not_exist(project)
+            if (project, kind, name) in self._configs:
+                # Inferred code, by analogy with ProjectAlreadyExist / LogstoreAlreadyExist.
+                raise errors.SlsError(
+                    400, f"{kind.capitalize()}AlreadyExist", f"{kind} {name} exists"
+                )
+            self._configs[(project, kind, name)] = dict(config)
+
+    def config(self, project: str, kind: str, name: str) -> dict[str, object] | None:
+        """A stored saved search, dashboard or alert, or None."""
+        with self._lock:
+            found = self._configs.get((project, kind, name))
+            return None if found is None else dict(found)
+
+    def delete_config(self, project: str, kind: str, name: str) -> None:
+        """Remove a stored saved search, dashboard or alert (no-op if gone with its project)."""
+        with self._lock:
+            self._configs.pop((project, kind, name), None)
 
     def set_index_delay(self, seconds: float) -> None:
         """Make GetLogs see a log only ``seconds`` (of the cloud's clock) after it arrived.

@@ -103,8 +103,8 @@ class SlsService:
                 request,
                 region=target.region,
                 action=target.action,
-                resource=f"acs:log:{target.region}:*:project/{target.project}"
-                + (f"/logstore/{target.logstore}" if target.logstore else ""),
+                project=target.project,
+                logstore=target.logstore,
             )
             backend = cloud.sls(target.region, account_id=key.account_id)
             response = target.handler(

@@ -313,3 +313,24 @@ def render_failure(
     stamp = at.strftime("%Y-%m-%d %H:%M:%S")
     log = f"{stamp} charon: " + failure.log.format(local=local_ip, peer=peer_ip)
     return local, remote, log
+
+
+# The negotiation states DescribeVpnConnections reports (``Status`` of a single-tunnel connection,
+# ``TunnelOptions[].Status`` of a tunnel), as the SDK model's docstring lists them.
+SaStatus = Literal[
+    "ike_sa_not_established",
+    "ike_sa_established",
+    "ipsec_sa_not_established",
+    "ipsec_sa_established",
+]
+# Only the DH group mismatch is a phase 2 (CHILD_SA) failure: the IKE SA itself is up.
+_PHASE_TWO_CODES: Final = frozenset({"DhGroupMismatch"})
+
+
+def sa_status(code: str | None) -> SaStatus:
+    """The negotiation state that a failure code (``None``: no failure) leaves a tunnel in."""
+    if code is None:
+        return "ipsec_sa_established"
+    if code in _PHASE_TWO_CODES:
+        return "ipsec_sa_not_established"
+    return "ike_sa_not_established"

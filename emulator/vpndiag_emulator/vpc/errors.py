@@ -105,3 +105,22 @@ def connection_not_found() -> AcsError:
         "InvalidVpnConnectionInstanceId.NotFound",
         "The specified vpn connection instance id does not exist.",
     )
+
+
+def last_token_processing() -> AcsError:
+    """A ClientToken re-sent while its first request is still being processed.
+
+    403 and the text of the public error tables (e.g. the ECS API reference's error codes:
+    ``403 LastTokenProcessing The last token request is processing.``); that DiagnoseVpnGateway
+    answers it for an in-flight token is inferred.
+    """
+    return AcsError(403, "LastTokenProcessing", "The last token request is processing.")
+
+
+def customer_gateway_not_found() -> AcsError:
+    """DescribeCustomerGateway of an id that does not exist here (inferred code and text)."""
+    return AcsError(
+        404,
+        "InvalidCustomerGatewayInstanceId.NotFound",
+        "The specified customer gateway instance id does not exist.",
+    )

@@ -1,7 +1,12 @@
 """State of the emulated VPC API for one account in one region: gateways, connections, diagnoses.
 
-Records are immutable snapshots; state changes only through ``VpcBackend`` methods, under its
-lock, so the threaded server and a test thread can use one backend at the same time.
+Records (``records.py``) are immutable snapshots; state changes only through ``VpcBackend``
+methods, under its lock, so the threaded server and a test thread can use one backend at once.
+
+Connections come in the vendor's two modes (DescribeVpnConnections / CreateVpnConnection
+reference; SDK 7.2.2 models): a gateway that supports dual tunnels gets connections with a master
+and a slave tunnel, each negotiating on its own; an older gateway gets single-tunnel connections.
+A connection can also be attached to a transit router (``AttachType: CEN``, no gateway).
 
 How a test reaches each GetVpnGatewayDiagnoseResult error (see ``diagnosis_result``):
 
@@ -13,6 +18,9 @@ How a test reaches each GetVpnGatewayDiagnoseResult error (see ``diagnosis_resul
 - ``InvalidDiagnoseId.NotFound``: an unknown id (or one of another gateway, region or account).
 - ``InvalidVpnGatewayId.NotFound``: ``VpnGatewayId`` alone, of a gateway never diagnosed.
 - ``InvalidVpnGatewayInstanceId.NotFound``: a ``VpnGatewayId`` that does not exist here.
+
+DiagnoseVpnGateway's ``LastTokenProcessing`` (403): ``set_token_processing(seconds)``, then
+re-send a ClientToken within that many clock seconds of its first use.
 """
 
 from __future__ import annotations
@@ -21,10 +29,10 @@ import ipaddress
 import json
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Final, Literal
+from typing import TYPE_CHECKING, Final
 
 from vpndiag_emulator.core.ids import random_text, resource_id, seeded_rng
 
@@ -33,103 +41,45 @@ from .checks import (
     CHECK_NAMES,
     NEGOTIATION_CODES,
     NEGOTIATION_FAILURES,
-    CheckResult,
     CheckTarget,
     Level,
-    NegotiationFailure,
+    SaStatus,
     negotiation_code,
     render_failure,
     run_checks,
+    sa_status,
     seeded_profile,
     validate_levels,
+)
+from .records import (
+    GATEWAY_STATUSES,
+    Connection,
+    CustomerGateway,
+    Diagnosis,
+    DiagnosisFailure,
+    Gateway,
+    Tunnel,
+    TunnelNegotiation,
+    TunnelRole,
 )
 
 if TYPE_CHECKING:
     from vpndiag_emulator.core.cloud import Cloud
 
-GATEWAY_STATUSES: Final = ("init", "provisioning", "active", "updating", "deleting")
-DiagnosisFailure = Literal["timeout"]
-
-
-@dataclass(frozen=True)
-class Gateway:
-    """A VPN gateway."""
-
-    id: str
-    name: str
-    region: str
-    vpc_id: str
-    vswitch_id: str
-    status: str
-    business_status: str
-    internet_ip: str
-    spec: str
-    created: datetime
-    tags: Mapping[str, str]
-    supports_diagnosis: bool
-
-
-@dataclass(frozen=True)
-class Connection:
-    """An IPsec connection of a gateway; ``deleted_at`` is set once deleted (kept for diagnoses)."""
-
-    id: str
-    gateway_id: str
-    name: str
-    customer_gateway_id: str
-    customer_ip: str
-    local_subnet: str
-    remote_subnet: str
-    psk: str
-    created: datetime
-    tunnel_ids: tuple[str, str]
-    deleted_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class Diagnosis:
-    """One diagnosis; its results exist from the start and are revealed as the clock moves."""
-
-    id: str
-    gateway_id: str
-    connection_id: str
-    resource_type: str
-    begin: datetime
-    duration: float
-    results: tuple[CheckResult, ...]
-    failure: DiagnosisFailure | None
-
-    @property
-    def finish_time(self) -> datetime:
-        """When the last check finishes."""
-        return self.begin + timedelta(seconds=self.duration)
-
-    def finished_count(self, now: datetime) -> int:
-        """Checks finished by ``now``: check i of n finishes at ``begin + duration * (i+1)/n``."""
-        total = len(self.results)
-        # Compared as datetimes first so float rounding can never leave a finished diagnosis
-        # one check short at its own finish time.
-        if now >= self.finish_time:
-            return total
-        elapsed = (now - self.begin).total_seconds()
-        return max(0, min(total, int(elapsed * total / self.duration)))
-
-
-@dataclass(frozen=True)
-class TunnelNegotiation:
-    """One tunnel's IPsec negotiation state, a row of DiagnoseVpnConnections."""
-
-    connection_id: str
-    tunnel_id: str
-    failure: NegotiationFailure | None
-    """``None``: the tunnel negotiated (Severity ``Normal``)."""
-    failed_at: datetime | None
-    mismatch_local: str = ""
-    mismatch_remote: str = ""
-    source_log: str = ""
-
+__all__ = [
+    "GATEWAY_STATUSES",
+    "Connection",
+    "CustomerGateway",
+    "Diagnosis",
+    "Gateway",
+    "Tunnel",
+    "TunnelNegotiation",
+    "VpcBackend",
+]
 
 _Fingerprint = tuple[str, str, str, str]
+_SINGLE: Final = ""
+"""The negotiation key of a single-tunnel connection (it has no tunnel id)."""
 
 
 class VpcBackend:
@@ -143,13 +93,16 @@ class VpcBackend:
         self._rng = seeded_rng(cloud.seed, account_id, region, "vpc")
         self._lock = threading.RLock()
         self._gateways: dict[str, Gateway] = {}
+        self._customer_gateways: dict[str, CustomerGateway] = {}
         self._connections: dict[str, Connection] = {}
         self._diagnoses: dict[str, Diagnosis] = {}
         self._diagnoses_by_gateway: dict[str, list[str]] = {}
-        self._tokens: dict[str, tuple[_Fingerprint, str]] = {}
+        self._tokens: dict[str, tuple[_Fingerprint, str, datetime]] = {}
+        self._token_processing = timedelta(0)
         self._health: dict[str, dict[str, Level]] = {}
         self._next_failure: dict[str, DiagnosisFailure] = {}
-        self._forced_negotiation: dict[str, str] = {}
+        self._forced_negotiation: dict[tuple[str, str], str] = {}
+        self._page_cap: int | None = None
 
     # -- building the world (tests, the estate) ---------------------------------------------
 
@@ -164,8 +117,13 @@ class VpcBackend:
         internet_ip: str | None = None,
         spec: str = "10M",
         gateway_id: str | None = None,
+        dual_tunnel: bool = True,
     ) -> Gateway:
-        """Create a gateway (``vpn-`` + 20 lower-case alphanumerics, unless ``gateway_id`` given)."""
+        """Create a gateway (``vpn-`` + 20 lower-case alphanumerics, unless ``gateway_id`` given).
+
+        ``dual_tunnel`` gateways (the current kind) get a disaster-recovery address and vSwitch
+        and create dual-tunnel connections; others create single-tunnel connections.
+        """
         _check_status(status)
         with self._lock:
             number = len(self._gateways) + 1
@@ -182,9 +140,37 @@ class VpcBackend:
                 created=self._cloud.clock.now(),
                 tags=MappingProxyType(dict(tags or {})),
                 supports_diagnosis=supports_diagnosis,
+                dual_tunnel=dual_tunnel,
+                disaster_recovery_internet_ip=self._public_ip(47) if dual_tunnel else "",
+                disaster_recovery_vswitch_id=resource_id(self._rng, "vsw") if dual_tunnel else "",
+                eni_instance_ids=tuple(resource_id(self._rng, "eni") for _ in range(2)),
+                resource_group_id=resource_id(self._rng, "rg"),
             )
             self._gateways[gateway.id] = gateway
             return gateway
+
+    def add_customer_gateway(
+        self,
+        *,
+        ip_address: str | None = None,
+        name: str | None = None,
+        asn: int = 0,
+        customer_gateway_id: str | None = None,
+    ) -> CustomerGateway:
+        """Create a customer gateway (the peer device) with its public address."""
+        with self._lock:
+            number = len(self._customer_gateways) + 1
+            customer_gateway = CustomerGateway(
+                id=customer_gateway_id or resource_id(self._rng, "cgw"),
+                name=name or f"cgw-{self.region}-{number}",
+                ip_address=ip_address or self._public_ip(self._rng.choice((101, 114, 203))),
+                asn=asn,
+                auth_key=random_text(self._rng, 16),
+                created=self._cloud.clock.now(),
+                resource_group_id=resource_id(self._rng, "rg"),
+            )
+            self._customer_gateways[customer_gateway.id] = customer_gateway
+            return customer_gateway
 
     def add_connection(
         self,
@@ -196,23 +182,74 @@ class VpcBackend:
         local_subnet: str | None = None,
         remote_subnet: str | None = None,
         connection_id: str | None = None,
+        customer_gateway_id: str | None = None,
+        tunnel_ids: tuple[str, str] | None = None,
+        tags: Mapping[str, str] | None = None,
     ) -> Connection:
-        """Create an IPsec connection (``vco-...`` unless ``connection_id`` given) on a gateway."""
+        """Create an IPsec connection (``vco-...`` unless ``connection_id`` given) on a gateway.
+
+        Its mode is the gateway's: two tunnels (master on the gateway's address, slave on its
+        disaster-recovery address) or a single tunnel. Without ``customer_gateway_id`` a
+        customer gateway at ``customer_ip`` is created; both tunnels use it.
+        """
         with self._lock:
-            if gateway_id not in self._gateways:
-                raise KeyError(f"no gateway {gateway_id} in {self.account_id}/{self.region}")
-            number = len(self._connections) + 1
-            connection = Connection(
-                id=connection_id or resource_id(self._rng, "vco"),
-                gateway_id=gateway_id,
-                name=name or f"ipsec-{number}",
-                customer_gateway_id=resource_id(self._rng, "cgw"),
-                customer_ip=customer_ip or self._public_ip(self._rng.choice((101, 114, 203))),
-                local_subnet=local_subnet or f"172.16.{number % 256}.0/24",
-                remote_subnet=remote_subnet or f"192.168.{number % 256}.0/24",
-                psk=psk or random_text(self._rng, 16),
-                created=self._cloud.clock.now(),
-                tunnel_ids=(resource_id(self._rng, "tun"), resource_id(self._rng, "tun")),
+            gateway = self._gateway(gateway_id)
+            customer_gateway = self._customer_gateway_for(customer_gateway_id, customer_ip)
+            tunnels: tuple[Tunnel, ...] = ()
+            if gateway.dual_tunnel:
+                addresses = (gateway.internet_ip, gateway.disaster_recovery_internet_ip)
+                tunnels = self._tunnels(customer_gateway.id, addresses, tunnel_ids, indexed=False)
+            connection = self._connection(
+                gateway_id=gateway.id,
+                name=name,
+                psk=psk,
+                customer_gateway=customer_gateway,
+                local_subnet=local_subnet,
+                remote_subnet=remote_subnet,
+                connection_id=connection_id,
+                tunnels=tunnels,
+                internet_ip="" if gateway.dual_tunnel else gateway.internet_ip,
+                tags=tags,
+            )
+            self._connections[connection.id] = connection
+            return connection
+
+    def add_transit_router_connection(
+        self,
+        *,
+        transit_router_id: str | None = None,
+        transit_router_name: str = "",
+        name: str | None = None,
+        psk: str | None = None,
+        customer_ip: str | None = None,
+        connection_id: str | None = None,
+        tunnel_ids: tuple[str, str] | None = None,
+    ) -> Connection:
+        """Create a dual-tunnel connection attached to a transit router (``AttachType: CEN``).
+
+        It has no VPN gateway (``VpnGatewayId`` empty) and its tunnels carry ``TunnelIndex``.
+        """
+        with self._lock:
+            customer_gateway = self._customer_gateway_for(None, customer_ip)
+            addresses = (self._public_ip(39), self._public_ip(39))
+            tunnels = self._tunnels(customer_gateway.id, addresses, tunnel_ids, indexed=True)
+            connection = replace(
+                self._connection(
+                    gateway_id="",
+                    name=name,
+                    psk=psk,
+                    customer_gateway=customer_gateway,
+                    local_subnet=None,
+                    remote_subnet=None,
+                    connection_id=connection_id,
+                    tunnels=tunnels,
+                    internet_ip="",
+                    tags=None,
+                ),
+                attach_type="CEN",
+                transit_router_id=transit_router_id or resource_id(self._rng, "tr"),
+                transit_router_name=transit_router_name,
+                cen_id=resource_id(self._rng, "cen"),
             )
             self._connections[connection.id] = connection
             return connection
@@ -255,28 +292,68 @@ class VpcBackend:
             self._gateway(gateway_id)
             self._next_failure[gateway_id] = reason
 
-    def set_negotiation_failure(self, connection_id: str, code: str | None) -> None:
-        """Make the connection's tunnels report ``code`` in DiagnoseVpnConnections.
+    def set_negotiation_failure(
+        self, connection_id: str, code: str | None, *, tunnel_id: str | None = None
+    ) -> None:
+        """Make the connection's tunnels (or only ``tunnel_id``) fail to negotiate with ``code``.
 
-        ``None`` goes back to the code its health profile implies (none for a healthy profile).
+        A single tunnel can be down on its own, leaving a dual-tunnel connection half down.
+        ``None`` goes back to the code the health profile implies (none for a healthy profile).
         """
         if code is not None and code not in NEGOTIATION_FAILURES:
             raise ValueError(
                 f"unknown failure code {code!r}; known: {', '.join(NEGOTIATION_CODES)}"
             )
         with self._lock:
-            self._live_connection(connection_id)
-            if code is None:
-                self._forced_negotiation.pop(connection_id, None)
-            else:
-                self._forced_negotiation[connection_id] = code
+            connection = self._live_connection(connection_id)
+            keys = _negotiation_keys(connection)
+            if tunnel_id is not None:
+                if tunnel_id not in connection.tunnel_ids:
+                    raise ValueError(f"connection {connection_id} has no tunnel {tunnel_id!r}")
+                keys = (tunnel_id,)
+            for key in keys:
+                if code is None:
+                    self._forced_negotiation.pop((connection_id, key), None)
+                else:
+                    self._forced_negotiation[(connection_id, key)] = code
+
+    def set_token_processing(self, seconds: float) -> None:
+        """How long (clock seconds) a DiagnoseVpnGateway with a ClientToken stays in flight.
+
+        A re-send of the token within that window answers 403 ``LastTokenProcessing``;
+        afterwards it returns the first call's diagnosis. 0 (the default): never in flight.
+        """
+        if seconds < 0:
+            raise ValueError("seconds must be >= 0")
+        with self._lock:
+            self._token_processing = timedelta(seconds=seconds)
+
+    def set_page_cap(self, limit: int | None) -> None:
+        """Serve at most ``limit`` items per page whatever PageSize asks (``None``: no cap).
+
+        The answer's PageSize is then the served size, and pages are cut at that size.
+        """
+        if limit is not None and limit < 1:
+            raise ValueError("limit must be >= 1, or None for no cap")
+        with self._lock:
+            self._page_cap = limit
 
     # -- reading the world ------------------------------------------------------------------
+
+    @property
+    def page_cap(self) -> int | None:
+        """The injected server-side page size cap, if any (``set_page_cap``)."""
+        return self._page_cap
 
     def gateways(self) -> list[Gateway]:
         """Every gateway, in creation order."""
         with self._lock:
             return list(self._gateways.values())
+
+    def customer_gateways(self) -> list[CustomerGateway]:
+        """Every customer gateway, in creation order."""
+        with self._lock:
+            return list(self._customer_gateways.values())
 
     def connections(self, gateway_id: str | None = None) -> list[Connection]:
         """Live (not deleted) connections, optionally of one gateway, in creation order."""
@@ -291,6 +368,12 @@ class VpcBackend:
         """Every diagnosis, in start order."""
         with self._lock:
             return list(self._diagnoses.values())
+
+    def negotiation_states(self, connection: Connection) -> dict[str, SaStatus]:
+        """The negotiation state of each tunnel id (``""`` for a single-tunnel connection)."""
+        with self._lock:
+            codes = self._codes(connection)
+        return {key: sa_status(code) for key, code in codes.items()}
 
     # -- the API's view ---------------------------------------------------------------------
 
@@ -313,7 +396,7 @@ class VpcBackend:
             and vpc_id in (None, g.vpc_id)
             and status in (None, g.status)
             and business_status in (None, g.business_status)
-            and all(k in g.tags and v in (None, g.tags[k]) for k, v in tags)
+            and _tags_match(g.tags, tags)
         ]
 
     def find_connections(
@@ -322,14 +405,24 @@ class VpcBackend:
         gateway_id: str | None = None,
         connection_id: str | None = None,
         customer_gateway_id: str | None = None,
+        resource_group_id: str | None = None,
+        tags: Sequence[tuple[str, str | None]] = (),
     ) -> list[Connection]:
-        """Live connections matching every given filter."""
+        """Live connections matching every given filter (a customer gateway of any tunnel)."""
         return [
             c
             for c in self.connections(gateway_id)
             if connection_id in (None, c.id)
             and customer_gateway_id in (None, c.customer_gateway_id)
+            and resource_group_id in (None, c.resource_group_id)
+            and _tags_match(c.tags, tags)
         ]
+
+    def find_customer_gateways(
+        self, *, customer_gateway_id: str | None = None
+    ) -> list[CustomerGateway]:
+        """Customer gateways, optionally the one with this id."""
+        return [c for c in self.customer_gateways() if customer_gateway_id in (None, c.id)]
 
     def start_diagnosis(
         self,
@@ -342,9 +435,14 @@ class VpcBackend:
     ) -> Diagnosis:
         """DiagnoseVpnGateway: start (or, for a repeated ClientToken, return) a diagnosis."""
         fingerprint = (gateway_id, resource_type, connection_id, extend_info or "")
+        now = self._cloud.clock.now()
         with self._lock:
             if client_token is not None and client_token in self._tokens:
-                previous, diagnose_id = self._tokens[client_token]
+                previous, diagnose_id, first_seen = self._tokens[client_token]
+                # Inferred: the first request with the token still being processed is what
+                # "The last token request is processing" describes.
+                if now < first_seen + self._token_processing:
+                    raise errors.last_token_processing()
                 if previous != fingerprint:
                     raise errors.idempotent_mismatch()
                 return self._diagnoses[diagnose_id]
@@ -356,6 +454,8 @@ class VpcBackend:
             if not gateway.supports_diagnosis:
                 raise errors.diagnosis_unsupported()
             connection = self._connections.get(connection_id)
+            # A connection attached to a transit router has no gateway, so it is not found on
+            # any (inferred: the API reference only describes connections of a gateway).
             if (
                 connection is None
                 or connection.deleted_at is not None
@@ -364,7 +464,7 @@ class VpcBackend:
                 raise errors.connection_not_found()
             diagnosis = self._new_diagnosis(gateway, connection, resource_type, extend_info)
             if client_token is not None:
-                self._tokens[client_token] = (fingerprint, diagnosis.id)
+                self._tokens[client_token] = (fingerprint, diagnosis.id, now)
             return diagnosis
 
     def diagnosis_result(
@@ -401,57 +501,58 @@ class VpcBackend:
     def negotiations(
         self,
         *,
-        gateway_id: str,
+        gateway_id: str | None = None,
         connection_ids: Sequence[str] = (),
         tunnel_ids: Sequence[str] = (),
         now: datetime,
     ) -> list[TunnelNegotiation]:
-        """DiagnoseVpnConnections: each tunnel of the gateway's live connections, filtered.
+        """DiagnoseVpnConnections: the asked tunnels' and connections' negotiation states.
 
-        A failure is dated a few seconds to minutes before ``now`` (seeded by the tunnel): the
-        real check only reflects the last minutes of negotiation.
+        As the API reference says, a single-tunnel connection is asked by ``VpnConnectionIds``
+        and a dual-tunnel connection by ``TunnelIds``. A dual-tunnel connection asked by
+        connection id alone yields nothing (inferred: the reference does not say; an empty list
+        is the likeliest answer to a request that names none of its tunnels); given both lists,
+        a tunnel must be in ``TunnelIds`` and its connection in ``VpnConnectionIds``. A failure
+        is dated seconds to minutes before ``now`` (seeded by the tunnel): the real check only
+        reflects the last minutes of negotiation.
         """
         with self._lock:
-            gateway = self._gateways.get(gateway_id)
-            if gateway is None:
-                raise errors.gateway_not_found()
-            if gateway.status != "active":
-                raise errors.gateway_configuring()
-            connections = [
-                c
-                for c in self.connections(gateway_id)
-                if not connection_ids or c.id in connection_ids
-            ]
-            codes = {
-                c.id: self._forced_negotiation.get(c.id)
-                or negotiation_code(
-                    self._cloud.seed,
-                    c.id,
-                    self._health.get(c.id) or seeded_profile(self._cloud.seed, c.id),
-                )
-                for c in connections
-            }
+            gateway = None
+            if gateway_id is not None:
+                gateway = self._gateways.get(gateway_id)
+                if gateway is None:
+                    raise errors.gateway_not_found()
+                if gateway.status != "active":
+                    raise errors.gateway_configuring()
+            asked: list[tuple[Connection, str]] = []
+            for connection in self.connections(gateway_id):
+                listed = connection.id in connection_ids
+                if not connection.dual_tunnel:
+                    if listed:
+                        asked.append((connection, _SINGLE))
+                    continue
+                if connection_ids and not listed:
+                    continue
+                asked.extend((connection, t) for t in connection.tunnel_ids if t in tunnel_ids)
+            codes = {c.id: self._codes(c) for c, _ in asked}
+            local_ips = {c.id: self._local_ip(c) for c, _ in asked}
         rows = []
-        for connection in connections:
-            code = codes[connection.id]
-            for tunnel_id in connection.tunnel_ids:
-                if tunnel_ids and tunnel_id not in tunnel_ids:
-                    continue
-                if code is None:
-                    rows.append(TunnelNegotiation(connection.id, tunnel_id, None, None))
-                    continue
-                failure = NEGOTIATION_FAILURES[code]
-                ago = seeded_rng(self._cloud.seed, tunnel_id, "failed").randint(5, 240)
-                at = now - timedelta(seconds=ago)
-                local, remote, log = render_failure(
-                    failure, local_ip=gateway.internet_ip, peer_ip=connection.customer_ip, at=at
-                )
-                rows.append(
-                    TunnelNegotiation(connection.id, tunnel_id, failure, at, local, remote, log)
-                )
+        for connection, key in asked:
+            code = codes[connection.id][key]
+            if code is None:
+                rows.append(TunnelNegotiation(connection.id, key, None, None))
+                continue
+            failure = NEGOTIATION_FAILURES[code]
+            ago = seeded_rng(self._cloud.seed, key or connection.id, "failed").randint(5, 240)
+            at = now - timedelta(seconds=ago)
+            local, remote, log = render_failure(
+                failure,
+                local_ip=local_ips[connection.id].get(key, ""),
+                peer_ip=connection.customer_ip,
+                at=at,
+            )
+            rows.append(TunnelNegotiation(connection.id, key, failure, at, local, remote, log))
         return rows
-
-    # -- internals --------------------------------------------------------------------------
 
     def record_diagnosis(
         self,
@@ -474,6 +575,93 @@ class VpcBackend:
                 begin=begin,
                 duration=duration,
             )
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _codes(self, connection: Connection) -> dict[str, str | None]:
+        # Called with the lock held. The profile is the connection's (the seven checks do not
+        # name tunnels), so both tunnels share its code unless one is forced on its own.
+        profile = self._health.get(connection.id) or seeded_profile(self._cloud.seed, connection.id)
+        implied = negotiation_code(self._cloud.seed, connection.id, profile)
+        return {
+            key: self._forced_negotiation.get((connection.id, key), implied)
+            for key in _negotiation_keys(connection)
+        }
+
+    def _local_ip(self, connection: Connection) -> dict[str, str]:
+        # Called with the lock held: the gateway-side address each tunnel negotiates from.
+        if connection.dual_tunnel:
+            return {t.id: t.internet_ip for t in connection.tunnels}
+        return {_SINGLE: connection.internet_ip}
+
+    def _customer_gateway_for(
+        self, customer_gateway_id: str | None, customer_ip: str | None
+    ) -> CustomerGateway:
+        # Called with the lock held.
+        if customer_gateway_id is None:
+            return self.add_customer_gateway(ip_address=customer_ip)
+        customer_gateway = self._customer_gateways.get(customer_gateway_id)
+        if customer_gateway is None:
+            raise KeyError(f"no customer gateway {customer_gateway_id} in {self.region}")
+        return customer_gateway
+
+    def _tunnels(
+        self,
+        customer_gateway_id: str,
+        addresses: tuple[str, str],
+        tunnel_ids: tuple[str, str] | None,
+        *,
+        indexed: bool,
+    ) -> tuple[Tunnel, ...]:
+        ids = tunnel_ids or (resource_id(self._rng, "tun"), resource_id(self._rng, "tun"))
+        roles: tuple[TunnelRole, TunnelRole] = ("master", "slave")
+        # Inferred zone names: the two tunnels sit in two zones of the region.
+        zones = (f"{self.region}-h", f"{self.region}-i")
+        return tuple(
+            Tunnel(
+                id=tunnel_id,
+                role=role,
+                customer_gateway_id=customer_gateway_id,
+                internet_ip=address,
+                zone_no=zone,
+                index=index if indexed else None,
+            )
+            for tunnel_id, role, address, zone, index in zip(
+                ids, roles, addresses, zones, (1, 2), strict=True
+            )
+        )
+
+    def _connection(
+        self,
+        *,
+        gateway_id: str,
+        name: str | None,
+        psk: str | None,
+        customer_gateway: CustomerGateway,
+        local_subnet: str | None,
+        remote_subnet: str | None,
+        connection_id: str | None,
+        tunnels: tuple[Tunnel, ...],
+        internet_ip: str,
+        tags: Mapping[str, str] | None,
+    ) -> Connection:
+        number = len(self._connections) + 1
+        return Connection(
+            id=connection_id or resource_id(self._rng, "vco"),
+            gateway_id=gateway_id,
+            name=name or f"ipsec-{number}",
+            customer_gateway_id=customer_gateway.id,
+            customer_ip=customer_gateway.ip_address,
+            local_subnet=local_subnet or f"172.16.{number % 256}.0/24",
+            remote_subnet=remote_subnet or f"192.168.{number % 256}.0/24",
+            psk=psk or random_text(self._rng, 16),
+            bgp_auth_key=random_text(self._rng, 16),
+            created=self._cloud.clock.now(),
+            tunnels=tunnels,
+            internet_ip=internet_ip,
+            resource_group_id=resource_id(self._rng, "rg"),
+            tags=MappingProxyType(dict(tags or {})),
+        )
 
     def _new_diagnosis(
         self,
@@ -534,6 +722,14 @@ class VpcBackend:
     def _public_ip(self, first_octet: int) -> str:
         rng = self._rng
         return f"{first_octet}.{rng.randint(1, 254)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
+
+
+def _negotiation_keys(connection: Connection) -> tuple[str, ...]:
+    return connection.tunnel_ids if connection.dual_tunnel else (_SINGLE,)
+
+
+def _tags_match(have: Mapping[str, str], wanted: Sequence[tuple[str, str | None]]) -> bool:
+    return all(k in have and v in (None, have[k]) for k, v in wanted)
 
 
 def _check_status(status: str) -> None:

@@ -17,21 +17,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import timedelta
 from typing import Final, TypeVar
 
 from vpndiag_emulator.core.clock import epoch_millis, format_utc
 from vpndiag_emulator.core.rpc import ActionHandler, JsonObject, RpcCall
 
 from . import errors
-from .checks import LOCAL_IKE, LOCAL_IPSEC
-from .models import Connection, Gateway, TunnelNegotiation, VpcBackend
+from .models import TunnelNegotiation, VpcBackend
+from .shapes import connection_json, customer_gateway_json, gateway_json
 
 VERSION: Final = "2016-04-28"
 _REGION = re.compile(r"[a-z]{2,4}(?:-[a-z0-9]{1,20}){1,4}")
 _DIAGNOSE_ID = re.compile(r"vpndgn-[a-z0-9]{1,48}")
 _MAX_PAGE_SIZE: Final = 50
-_LIFETIME_SECONDS: Final = 86400
 
 _T = TypeVar("_T")
 
@@ -44,43 +42,77 @@ def _backend(call: RpcCall) -> VpcBackend:
 
 
 def _page(call: RpcCall, items: Sequence[_T]) -> tuple[JsonObject, Sequence[_T]]:
+    """``PageNumber`` (from 1) / ``PageSize`` (1-50, default 10) over ``items``.
+
+    A server page cap (``VpcBackend.set_page_cap``) serves fewer items than asked; the answer's
+    PageSize is then the served size (inferred), so only ``TotalCount`` tells a client when
+    it has everything.
+    """
     number = call.integer("PageNumber", default=1, minimum=1)
     size = call.integer("PageSize", default=10, minimum=1, maximum=_MAX_PAGE_SIZE)
+    cap = _backend(call).page_cap
+    if cap is not None:
+        size = min(size, cap)
     header: JsonObject = {"TotalCount": len(items), "PageNumber": number, "PageSize": size}
     return header, items[(number - 1) * size : number * size]
+
+
+def _tags(call: RpcCall) -> list[tuple[str, str | None]]:
+    return [(t["Key"], t.get("Value")) for t in call.indexed("Tag", ("Key", "Value")) if "Key" in t]
 
 
 def describe_vpn_gateways(call: RpcCall) -> JsonObject:
     """DescribeVpnGateways: filters VpnGatewayId, VpcId, Status, BusinessStatus, Tag.N; paging."""
     vpc = _backend(call)
-    tags = [(t["Key"], t.get("Value")) for t in call.indexed("Tag", ("Key", "Value")) if "Key" in t]
     found = vpc.find_gateways(
         gateway_id=call.optional("VpnGatewayId"),
         vpc_id=call.optional("VpcId"),
         status=call.optional("Status"),
         business_status=call.optional("BusinessStatus"),
-        tags=tags,
+        tags=_tags(call),
     )
     header, page = _page(call, found)
-    return {**header, "VpnGateways": {"VpnGateway": [_gateway_json(g) for g in page]}}
+    return {**header, "VpnGateways": {"VpnGateway": [gateway_json(g) for g in page]}}
 
 
 def describe_vpn_connections(call: RpcCall) -> JsonObject:
-    """DescribeVpnConnections: filters VpnGatewayId, VpnConnectionId, CustomerGatewayId; paging.
-
-    Items carry the pre-shared key in clear text (``IkeConfig.Psk``, ``TunnelIkeConfig.Psk``),
-    as the real API does, so clients can prove they never let it escape.
+    """DescribeVpnConnections: filters VpnGatewayId, VpnConnectionId, CustomerGatewayId,
+    ResourceGroupId, Tag.N; paging. Connections attached to a transit router have no gateway,
+    so a VpnGatewayId filter leaves them out. Item shapes: ``shapes.connection_json``.
     """
     vpc = _backend(call)
     found = vpc.find_connections(
         gateway_id=call.optional("VpnGatewayId"),
         connection_id=call.optional("VpnConnectionId"),
         customer_gateway_id=call.optional("CustomerGatewayId"),
+        resource_group_id=call.optional("ResourceGroupId"),
+        tags=_tags(call),
     )
     header, page = _page(call, found)
-    gateway_ips = {g.id: g.internet_ip for g in vpc.gateways()}
-    items = [_connection_json(c, gateway_ips[c.gateway_id]) for c in page]
+    items = [connection_json(c, vpc.negotiation_states(c)) for c in page]
     return {**header, "VpnConnections": {"VpnConnection": items}}
+
+
+def describe_customer_gateways(call: RpcCall) -> JsonObject:
+    """DescribeCustomerGateways: the peers' public addresses (``IpAddress``); paging.
+
+    DescribeVpnConnections names a connection's customer gateway but not its address (the IKE
+    ``RemoteId`` need not be one), so this is where a client finds the peer.
+    """
+    vpc = _backend(call)
+    found = vpc.find_customer_gateways(customer_gateway_id=call.optional("CustomerGatewayId"))
+    header, page = _page(call, found)
+    items = [customer_gateway_json(c) for c in page]
+    return {**header, "CustomerGateways": {"CustomerGateway": items}}
+
+
+def describe_customer_gateway(call: RpcCall) -> JsonObject:
+    """DescribeCustomerGateway: one customer gateway by ``CustomerGatewayId``."""
+    vpc = _backend(call)
+    found = vpc.find_customer_gateways(customer_gateway_id=call.required("CustomerGatewayId"))
+    if not found:
+        raise errors.customer_gateway_not_found()
+    return customer_gateway_json(found[0])
 
 
 def diagnose_vpn_gateway(call: RpcCall) -> JsonObject:
@@ -140,16 +172,18 @@ def get_vpn_gateway_diagnose_result(call: RpcCall) -> JsonObject:
 
 
 def diagnose_vpn_connections(call: RpcCall) -> JsonObject:
-    """DiagnoseVpnConnections: why each tunnel failed to negotiate, one item per tunnel.
+    """DiagnoseVpnConnections: why the asked tunnels (or single-tunnel connections) failed.
 
-    Filters ``VpnConnectionIds.N`` and ``TunnelIds.N``; paging. The list sits directly under
-    ``VpnConnections`` (no inner wrapper, as the official SDK's model reads it). A tunnel that
-    negotiated has Severity ``Normal``, empty reason, code, parameters and log, and no
-    ``FailedTime`` (inferred: the SDK documents the field only for errors).
+    Per the API reference: ``VpnGatewayId`` is optional; single-tunnel connections are asked
+    with ``VpnConnectionIds.N``, dual-tunnel ones with ``TunnelIds.N`` (a dual-tunnel connection
+    asked by connection id only answers nothing: inferred, see ``VpcBackend.negotiations``);
+    paging. The list sits directly under ``VpnConnections`` (no inner wrapper, as the official
+    SDK's model reads it). A tunnel that negotiated has Severity ``Normal``, empty reason, code,
+    parameters and log, and no ``FailedTime`` (inferred: the SDK documents it only for errors).
     """
     vpc = _backend(call)
     rows = vpc.negotiations(
-        gateway_id=call.required("VpnGatewayId"),
+        gateway_id=call.optional("VpnGatewayId"),
         connection_ids=_repeated(call, "VpnConnectionIds"),
         tunnel_ids=_repeated(call, "TunnelIds"),
         now=call.cloud.clock.now(),
@@ -164,6 +198,8 @@ ACTIONS: Final[dict[str, ActionHandler]] = {
     "DiagnoseVpnGateway": diagnose_vpn_gateway,
     "GetVpnGatewayDiagnoseResult": get_vpn_gateway_diagnose_result,
     "DiagnoseVpnConnections": diagnose_vpn_connections,
+    "DescribeCustomerGateways": describe_customer_gateways,
+    "DescribeCustomerGateway": describe_customer_gateway,
 }
 
 
@@ -193,70 +229,3 @@ def _negotiation_json(row: TunnelNegotiation) -> JsonObject:
     if row.failed_at is not None:
         item["FailedTime"] = epoch_millis(row.failed_at)
     return item
-
-
-def _gateway_json(gateway: Gateway) -> JsonObject:
-    return {
-        "VpnGatewayId": gateway.id,
-        "Name": gateway.name,
-        "Description": "",
-        "VpcId": gateway.vpc_id,
-        "VSwitchId": gateway.vswitch_id,
-        "Status": gateway.status,
-        "BusinessStatus": gateway.business_status,
-        "InternetIp": gateway.internet_ip,
-        "IpsecVpn": "enable",
-        "SslVpn": "disable",
-        "SslMaxConnections": 0,
-        "Spec": gateway.spec,
-        "NetworkType": "public",
-        "EnableBgp": False,
-        "AutoPropagate": False,
-        "CreateTime": epoch_millis(gateway.created),
-        "EndTime": epoch_millis(gateway.created + timedelta(days=365)),
-        # ``Tag`` holds system labels, not the user's tags; gateways on the image that supports
-        # diagnosis carry "VpnNewImage".
-        "Tag": "VpnNewImage" if gateway.supports_diagnosis else "",
-        "Tags": {"Tag": [{"Key": k, "Value": v} for k, v in gateway.tags.items()]},
-    }
-
-
-def _connection_json(connection: Connection, gateway_ip: str) -> JsonObject:
-    ike = {
-        "Psk": connection.psk,
-        **LOCAL_IKE,
-        "IkePfs": "group2",
-        "IkeLifetime": _LIFETIME_SECONDS,
-        "LocalId": gateway_ip,
-        "RemoteId": connection.customer_ip,
-    }
-    ipsec = {**LOCAL_IPSEC, "IpsecLifetime": _LIFETIME_SECONDS}
-    tunnels = [
-        {
-            "TunnelId": tunnel_id,
-            "CustomerGatewayId": connection.customer_gateway_id,
-            "Role": role,
-            "State": "active",
-            "Status": "ike_sa_established",
-            "TunnelIkeConfig": ike,
-            "TunnelIpsecConfig": ipsec,
-        }
-        for tunnel_id, role in zip(connection.tunnel_ids, ("master", "slave"), strict=True)
-    ]
-    return {
-        "VpnConnectionId": connection.id,
-        "Name": connection.name,
-        "Status": "ike_sa_established",
-        "State": "active",
-        "VpnGatewayId": connection.gateway_id,
-        "CustomerGatewayId": connection.customer_gateway_id,
-        "LocalSubnet": connection.local_subnet,
-        "RemoteSubnet": connection.remote_subnet,
-        "CreateTime": epoch_millis(connection.created),
-        "EffectImmediately": False,
-        "EnableDpd": True,
-        "EnableNatTraversal": True,
-        "IkeConfig": ike,
-        "IpsecConfig": ipsec,
-        "TunnelOptionsSpecification": {"TunnelOptions": tunnels},
-    }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from vpndiag_emulator.core.rpc import RpcService
 
+from .ram import resource_of
 from .responses import ACTIONS, VERSION
 from .urls import DEFAULT_HOST, HOST_PATTERN
 
@@ -17,4 +18,5 @@ def vpc_service() -> RpcService:
         host_pattern=HOST_PATTERN,
         default_host=DEFAULT_HOST,
         actions=ACTIONS,
+        resource_of=resource_of,
     )

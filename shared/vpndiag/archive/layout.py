@@ -30,6 +30,11 @@ class ArchiveKeys:
     def folder(self) -> str:
         return self.raw.rsplit("/", 1)[0]
 
+    @property
+    def described(self) -> str:
+        """The connection as DescribeVpnConnections described it when the diagnosis was archived."""
+        return self.raw.removesuffix(".raw.json") + ".connection.json"
+
 
 def keys_for(summary: DiagnosisSummary, prefix: str = "") -> ArchiveKeys:
     stamp = summary.finish_time or summary.begin_time

@@ -1,6 +1,9 @@
 """The archive pipeline: fetch a finished diagnosis, normalise it, keep it exactly once.
 
 Write order, and why it survives a crash at any point under the platform's at-least-once retries:
+0. the connection's description (DescribeVpnConnections: its tunnels, names and peer address),
+   taken once and kept create-only (``vpndiag.archive.described``): the summary carries its names
+   and the health state its tunnels, so every attempt must see the same one;
 1. raw and summary objects, create-only (a replay finds identical bytes and moves on);
 2. if the ``records-written`` marker exists, stop: everything is there;
 3. a lease on writing the records: the ``records-pending`` marker, create-only, holding when the
@@ -26,14 +29,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from vpndiag import identifiers
-from vpndiag.archive import layout, lease
+from vpndiag.archive import described, layout, lease
 from vpndiag.archive.records import records_for, transition_records
 from vpndiag.errors import DiagnosisPending, ResponseError
 from vpndiag.events import DiagnosisRequest
 from vpndiag.http.deadline import Deadline
 from vpndiag.model.response import DiagnoseResult, parse_result
 from vpndiag.model.summary import DiagnosisSummary
-from vpndiag.normalize import normalize
+from vpndiag.normalize import normalize, with_connection
 from vpndiag.store.logs import LogRecord, LogStore
 from vpndiag.store.objects import ObjectStore, PutOutcome
 
@@ -66,6 +69,7 @@ class ArchiveResult:
     records_written: int
     location: str
     health: HealthOutcome | None = None
+    connection: described.Described | None = None
 
     def to_json(self) -> dict[str, Any]:
         """What a synchronous caller or an async destination receives."""
@@ -93,6 +97,7 @@ class ArchivePipeline:
         now: Callable[[], float] = time.time,
         lease: float = 60.0,
         health: HealthTracker | None = None,
+        connections: described.ConnectionSource | None = None,
     ) -> None:
         self._source = source
         self._objects = objects
@@ -104,18 +109,25 @@ class ArchivePipeline:
         self._now = now
         self._lease = lease
         self._health = health
+        self._connections = connections
 
     def archive(self, request: DiagnosisRequest, deadline: Deadline) -> ArchiveResult:
         body, result = self._fetch_finished(request, deadline)
         summary = normalize(result, region=request.region, account_id=request.account_id)
         keys = layout.keys_for(summary, self._prefix)
         now = self._now()
-        records = records_for(
-            summary, archive_key=keys.summary, request_id=result.request_id, now=int(now)
-        )
+
+        def records(summary: DiagnosisSummary) -> list[LogRecord]:
+            return records_for(
+                summary, archive_key=keys.summary, request_id=result.request_id, now=int(now)
+            )
+
         # Checked before the first write: a diagnosis that cannot be archived whole is not
-        # archived at all.
-        _check_archivable(summary, records)
+        # archived at all (the names added below are short, single fields).
+        _check_archivable(summary, records(summary))
+        description = self._describe(summary, keys, request.region, deadline)
+        connection = description.connection if description else None
+        summary = with_connection(summary, connection)
         meta = {"diagnose-id": summary.diagnose_id, "correlation-id": request.correlation_id}
         created = sum(
             self._objects.put_if_absent(key, data, content_type="application/json", metadata=meta)
@@ -125,9 +137,13 @@ class ArchivePipeline:
                 (keys.summary, layout.summary_document(summary)),
             )
         )
-        health = self._health.update(summary, keys, deadline) if self._health else None
+        health = (
+            self._health.update(summary, keys, deadline, connection, request.tunnel_id)
+            if self._health
+            else None
+        )
         written = self._write_records(
-            summary, keys=keys, records=records, now=now, deadline=deadline, health=health
+            summary, keys=keys, records=records(summary), now=now, deadline=deadline, health=health
         )
         if self._health and health:
             health = self._health.publish(summary, health, keys, deadline)
@@ -146,7 +162,31 @@ class ArchivePipeline:
             },
         )
         return ArchiveResult(
-            summary, keys, status, created, written, self._objects.location(keys.summary), health
+            summary,
+            keys,
+            status,
+            created,
+            written,
+            self._objects.location(keys.summary),
+            health,
+            description,
+        )
+
+    def _describe(
+        self, summary: DiagnosisSummary, keys: layout.ArchiveKeys, region: str, deadline: Deadline
+    ) -> described.Described | None:
+        """The connection's kept description; None when there is no connection to describe."""
+        if self._connections is None or summary.resource_id is None or not summary.complete:
+            return None
+        if summary.resource_type not in (None, "IPsec"):
+            return None
+        return described.take(
+            self._objects,
+            keys.described,
+            self._connections,
+            region=region,
+            connection_id=summary.resource_id,
+            deadline=deadline,
         )
 
     def _fetch_finished(

@@ -11,43 +11,73 @@ from typing import Final
 
 from vpndiag import errors
 
+# Sources cited beside each code:
+# - [GET]  GetVpnGatewayDiagnoseResult error table,
+#          https://www.alibabacloud.com/help/en/vpc/developer-reference/api-vpc-2016-04-28-getvpngatewaydiagnoseresult
+# - [DIAG] DiagnoseVpnGateway error table,
+#          https://www.alibabacloud.com/help/en/vpc/developer-reference/api-vpc-2016-04-28-diagnosevpngateway
+# - [TF-VPC] aliyun/terraform-provider-alicloud@81c43b67 alicloud/resource_alicloud_vpc.go:531, the
+#          retry list of VPC (2016-04-28) calls. ``IsExpectedErrors`` matches by substring
+#          (alicloud/errors.go:117-204: the error body or text contains the code), so its "IncorrectStatus" covers every ``IncorrectStatus.*``
+#          and "LastTokenProcessing" covers ``OperationFailed.LastTokenProcessing``.
+# - [TF-VCO] same commit, alicloud/resource_alicloud_vpn_connection.go:698, the retry list of the
+#          VPN connection calls.
+# - [TF-RETRY] same commit, alicloud/errors.go:207-240 (``NeedRetry``): ServiceUnavailable,
+#          Rejected.Throttling, any code containing "Throttling", any HTTP 5xx.
+# - [POP]  the common error codes of Alibaba Cloud's RPC gateway (signature, credentials, RAM).
 _EXACT: Final[dict[str, type[errors.ApiError]]] = {
-    "Throttling": errors.ThrottledError,
-    "Throttling.User": errors.ThrottledError,
-    "Throttling.Api": errors.ThrottledError,
-    "ServiceUnavailable": errors.ServerError,
-    "InternalError": errors.ServerError,
-    "UnknownError": errors.ServerError,
-    "SignatureDoesNotMatch": errors.AuthError,
-    "IncompleteSignature": errors.AuthError,
-    "InvalidAccessKeyId.NotFound": errors.AuthError,
-    "InvalidAccessKeyId.Inactive": errors.AuthError,
-    "InvalidTimeStamp.Expired": errors.AuthError,
-    "SignatureNonceUsed": errors.AuthError,
-    "Forbidden": errors.ForbiddenError,
-    "Forbidden.RAM": errors.ForbiddenError,
-    "param_error": errors.InvalidRequestError,
-    "MissingParam.DiagnoseInfo": errors.InvalidRequestError,
-    "VpnGateway.Configuring": errors.ResourceBusyError,
-    "IncorrectStatus.DiagnoseTimeout": errors.DiagnosisFailedError,
-    "IncorrectStatus.VpnConnectionDeleted": errors.DiagnosisFailedError,
-    "InvalidDiagnoseId.NotFound": errors.NotFoundError,
-    "InvalidVpnGatewayId.NotFound": errors.NotFoundError,
-    "InvalidVpnGatewayInstanceId.NotFound": errors.NotFoundError,
-    "IdempotentParameterMismatch": errors.ConflictError,
+    "Throttling": errors.ThrottledError,  # [TF-RETRY]
+    "Throttling.User": errors.ThrottledError,  # [TF-RETRY]
+    "Throttling.Api": errors.ThrottledError,  # [TF-RETRY]
+    "Rejected.Throttling": errors.ThrottledError,  # [TF-RETRY]
+    "ServiceUnavailable": errors.ServerError,  # [TF-RETRY], [TF-VPC]
+    "SystemBusy": errors.ServerError,  # [TF-VPC]
+    "InternalError": errors.ServerError,  # [POP]
+    "UnknownError": errors.ServerError,  # [POP]
+    # The last request with this ClientToken is still being processed: DiagnoseVpnGateway re-sent
+    # with the same token (the sweep's retried tick does it on purpose) while the first runs.
+    "LastTokenProcessing": errors.OperationPendingError,  # [TF-VPC]
+    "OperationFailed.LastTokenProcessing": errors.OperationPendingError,  # [TF-VPC]
+    "OperationConflict": errors.OperationPendingError,  # [TF-VPC]
+    "VpnTask.CONFLICT": errors.OperationPendingError,  # [TF-VCO]
+    "VpnGateway.Configuring": errors.ResourceBusyError,  # [DIAG], [GET], [TF-VCO]
+    "VpnConnection.Configuring": errors.ResourceBusyError,  # [TF-VCO]
+    "Appliance.Configuring": errors.ResourceBusyError,  # [TF-VCO]
+    # Final for the diagnosis they name, so not retried although they are IncorrectStatus.*: [GET]
+    # documents them as "Diagnose failed because of timeout" / "... the VPN connection has been
+    # deleted": the diagnosis has ended without a result, and asking again for the same DiagnoseId
+    # gets the same answer (a new diagnosis is the next tick's business).
+    "IncorrectStatus.DiagnoseTimeout": errors.DiagnosisFailedError,  # [GET]
+    "IncorrectStatus.VpnConnectionDeleted": errors.DiagnosisFailedError,  # [GET]
+    "SignatureDoesNotMatch": errors.AuthError,  # [POP]
+    "IncompleteSignature": errors.AuthError,  # [POP]
+    "InvalidAccessKeyId.NotFound": errors.AuthError,  # [POP]
+    "InvalidAccessKeyId.Inactive": errors.AuthError,  # [POP]
+    "InvalidTimeStamp.Expired": errors.AuthError,  # [POP]
+    "SignatureNonceUsed": errors.AuthError,  # [POP]
+    "Forbidden": errors.ForbiddenError,  # [GET]
+    "Forbidden.RAM": errors.ForbiddenError,  # [POP]
+    "param_error": errors.InvalidRequestError,  # [GET]
+    "MissingParam.DiagnoseInfo": errors.InvalidRequestError,  # [GET]
+    "InvalidDiagnoseId.NotFound": errors.NotFoundError,  # [GET]
+    "InvalidVpnGatewayId.NotFound": errors.NotFoundError,  # [GET]
+    "InvalidVpnGatewayInstanceId.NotFound": errors.NotFoundError,  # [GET]
+    "IdempotentParameterMismatch": errors.ConflictError,  # [DIAG]
 }
 
 
 def _family(code: str, status: int) -> type[errors.ApiError]:
-    if code.startswith("Throttling"):
+    if "Throttling" in code:  # [TF-RETRY]: a regexp match anywhere in the code
         return errors.ThrottledError
+    if code.startswith("IncorrectStatus"):  # [TF-VPC]: the resource is mid-change; it settles
+        return errors.OperationPendingError
     if code.startswith(("InvalidSecurityToken", "InvalidAccessKey", "Signature")):
         return errors.AuthError
     if code.startswith("Forbidden"):
         return errors.ForbiddenError
     if code.endswith(".NotFound"):
         return errors.NotFoundError
-    if status >= 500:
+    if status >= 500:  # [TF-RETRY]
         return errors.ServerError
     if status == 429:
         return errors.ThrottledError

@@ -3,9 +3,11 @@
 One instance per function instance; credentials are asked for at each call because FC's STS keys
 rotate. Every call runs under the shared retry policy within the invocation's deadline.
 
-Pre-shared keys never leave this module: DescribeVpnConnections returns them in clear text
-(``IkeConfig.Psk``, ``TunnelIkeConfig.Psk``), so every decoded body loses each key whose name
-contains "psk" before anyone else sees it.
+Keys never leave this module: DescribeVpnConnections returns the pre-shared keys
+(``IkeConfig.Psk``, ``TunnelIkeConfig.Psk``) and the BGP authentication key
+(``VpnBgpConfig.AuthKey``) in clear text, DescribeCustomerGateways its ``AuthKey``, so every decoded
+body loses each key-bearing field (``model.connection.without_secrets``) before anyone else sees it.
+Connections come back as ``VpnConnection`` models, tunnels included.
 """
 
 from __future__ import annotations
@@ -20,13 +22,15 @@ from urllib.parse import urlsplit
 
 import requests
 
-from vpndiag.clients import rpc_errors
+from vpndiag import identifiers
+from vpndiag.clients import paging, rpc_errors
 from vpndiag.clients.endpoints import VpcEndpoints
 from vpndiag.credentials import Credentials
 from vpndiag.errors import ResponseError
 from vpndiag.http.deadline import Deadline
-from vpndiag.http.retry import RetryPolicy
+from vpndiag.http.retry import RetryPolicy, logged
 from vpndiag.http.session import send
+from vpndiag.model.connection import VpnConnection, connection_from_api, without_secrets
 from vpndiag.signing import acs3, rpc_v1
 from vpndiag.signing.percent import encode
 
@@ -39,6 +43,7 @@ ACTIONS: Final = frozenset(
     {
         "vpc:DescribeVpnGateways",
         "vpc:DescribeVpnConnections",
+        "vpc:DescribeCustomerGateways",
         "vpc:DiagnoseVpnGateway",
         "vpc:GetVpnGatewayDiagnoseResult",
     }
@@ -60,16 +65,7 @@ def client_token(*parts: str) -> str:
     return _IDEMPOTENCY_PREFIX + digest[:48]
 
 
-def _without_psk(value: Any) -> Any:
-    """``value`` with every mapping key containing "psk" (any case) removed, at any depth."""
-    if isinstance(value, dict):
-        return {k: _without_psk(v) for k, v in value.items() if "psk" not in str(k).lower()}
-    if isinstance(value, list):
-        return [_without_psk(v) for v in value]
-    return value
-
-
-def _items(body: Json, wrapper: str, item: str, action: str) -> list[Json]:
+def _items(body: Mapping[str, Any], wrapper: str, item: str, action: str) -> list[Json]:
     """The list under ``body[wrapper][item]`` (the RPC APIs' way of wrapping arrays)."""
     container = body.get(wrapper) or {}
     found = container.get(item, []) if isinstance(container, dict) else None
@@ -122,7 +118,9 @@ class VpcClient:
         base = self._endpoints.url(region)
         policy = retry or self._retry
         return policy.call(
-            lambda left: self._once(action, query, base, min(left, self._timeout)), deadline
+            lambda left: self._once(action, query, base, min(left, self._timeout)),
+            deadline,
+            on_retry=logged(action),
         )
 
     def _once(self, action: str, query: dict[str, str], base: str, timeout: float) -> Json:
@@ -146,7 +144,7 @@ class VpcClient:
             raise ResponseError(SERVICE, f"{action}: body is not JSON", retryable=True) from None
         if not isinstance(body, dict):
             raise ResponseError(SERVICE, f"{action}: body is not a JSON object", retryable=True)
-        redacted: Json = _without_psk(body)
+        redacted: Json = without_secrets(body)
         return redacted
 
     def _sign_v3(
@@ -221,21 +219,12 @@ class VpcClient:
         deadline: Deadline,
     ) -> list[Json]:
         """Every item of a paged Describe call, asking for pages of ``PAGE_SIZE``."""
-        found: list[Json] = []
-        number = 1
-        while True:
+
+        def fetch(number: int) -> Json:
             page = {**params, "PageNumber": str(number), "PageSize": str(PAGE_SIZE)}
-            body = self.call(action, page, region=region, deadline=deadline)
-            items = _items(body, *wrapper, action)
-            found.extend(items)
-            total = body.get("TotalCount")
-            if not isinstance(total, int):
-                raise ResponseError(SERVICE, f"{action}: TotalCount is not an integer")
-            # An empty page ends the listing even if TotalCount promised more: the set shrank
-            # while it was being read, and asking on would loop.
-            if not items or number * PAGE_SIZE >= total:
-                return found
-            number += 1
+            return self.call(action, page, region=region, deadline=deadline)
+
+        return paging.collect(fetch, lambda body: _items(body, *wrapper, action), action=action)
 
     def describe_vpn_gateways(
         self,
@@ -269,20 +258,66 @@ class VpcClient:
         gateway_id: str | None = None,
         connection_id: str | None = None,
         deadline: Deadline,
-    ) -> list[Json]:
-        """IPsec connections of a gateway (or one by id), without their pre-shared keys."""
+    ) -> list[VpnConnection]:
+        """IPsec connections of a region (of a gateway, or one by id), tunnels included.
+
+        Without ``gateway_id`` the listing includes connections attached to a transit router
+        (no gateway). Names and peer addresses are not in this answer: see ``with_names``.
+        """
         params: dict[str, str] = {}
         if gateway_id:
             params["VpnGatewayId"] = gateway_id
         if connection_id:
             params["VpnConnectionId"] = connection_id
-        return self._all_pages(
+        found = self._all_pages(
             "DescribeVpnConnections",
             params,
             ("VpnConnections", "VpnConnection"),
             region=region,
             deadline=deadline,
         )
+        return [connection_from_api(item) for item in found]
+
+    def describe_connection(
+        self, region: str, connection_id: str, *, deadline: Deadline
+    ) -> VpnConnection | None:
+        """One connection by id (one request), or None when the region does not have it."""
+        identifiers.region(region)
+        identifiers.connection_id(connection_id)
+        params = {"VpnConnectionId": connection_id, "PageNumber": "1", "PageSize": str(PAGE_SIZE)}
+        body = self.call("DescribeVpnConnections", params, region=region, deadline=deadline)
+        items = _items(body, "VpnConnections", "VpnConnection", "DescribeVpnConnections")
+        # The filter names one connection; an item naming another is not an answer about it.
+        return next(
+            (
+                connection_from_api(item)
+                for item in items
+                if item.get("VpnConnectionId") == connection_id
+            ),
+            None,
+        )
+
+    def customer_gateway_addresses(self, region: str, *, deadline: Deadline) -> dict[str, str]:
+        """``CustomerGatewayId -> IpAddress`` of every customer gateway in ``region``.
+
+        DescribeVpnConnections names a connection's (or tunnel's) customer gateway but not its
+        address (SDK model ``DescribeVpnConnectionsResponseBody...VpnConnection``: no peer address
+        field), so the peer address comes from DescribeCustomerGateways, once per region.
+        """
+        found = self._all_pages(
+            "DescribeCustomerGateways",
+            {},
+            ("CustomerGateways", "CustomerGateway"),
+            region=region,
+            deadline=deadline,
+        )
+        return {
+            str(item["CustomerGatewayId"]): str(item["IpAddress"])
+            for item in found
+            if isinstance(item.get("CustomerGatewayId"), str)
+            and isinstance(item.get("IpAddress"), str)
+            and item["IpAddress"]
+        }
 
     def diagnose_vpn_gateway(
         self,

@@ -38,6 +38,7 @@ class _Table(BaseModel):
     checks: dict[str, dict[str, _Text]] = {}
     negotiation: dict[str, _Text] = {}
     thresholds: dict[str, _Text] = {}
+    tunnels: dict[str, _Text] = {}
     generic: _Text | None = None
     docs: dict[str, _Links] = {}
 
@@ -90,6 +91,15 @@ class ActionTable:
             return self._action("generic", self._generic)
         return self._action(f"thresholds.{kind}", text)
 
+    def for_tunnel(self, level: str) -> Action | None:
+        """The action for a tunnel at a level (``down``, ``unknown``); ``None`` for ``up``."""
+        if level == "up":
+            return None
+        text = self._table.tunnels.get(level)
+        if text is None:
+            return self._action("generic", self._generic)
+        return self._action(f"tunnels.{level}", text)
+
 
 def _read(path: Path, setting: str) -> _Table:
     try:
@@ -112,6 +122,7 @@ def _merge(base: _Table, extra: _Table) -> _Table:
         checks=checks,
         negotiation={**base.negotiation, **extra.negotiation},
         thresholds={**base.thresholds, **extra.thresholds},
+        tunnels={**base.tunnels, **extra.tunnels},
         generic=extra.generic or base.generic,
         docs={**base.docs, **extra.docs},
     )

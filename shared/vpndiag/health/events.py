@@ -25,7 +25,7 @@ from vpndiag.clients.eventbridge import MAX_EVENT_BYTES, EventTooLarge
 from vpndiag.health.actions import Action
 from vpndiag.health.rootcause import RootCause
 from vpndiag.health.thresholds import Finding
-from vpndiag.health.transitions import Transition
+from vpndiag.health.transitions import Transition, TunnelMark
 from vpndiag.model.summary import CheckSummary, DiagnosisSummary
 
 SOURCE: Final = "vpndiag"
@@ -60,11 +60,16 @@ def diagnosis_archived(
     findings: Sequence[Finding],
     actions: Mapping[str, Action | None],
     root_cause: RootCause | None,
+    *,
+    tunnels: Sequence[TunnelMark] = (),
+    tunnel_actions: Mapping[str, Action] | None = None,
 ) -> Json:
     """``vpndiag:Diagnosis:Archived``: the diagnosis's identity, level, findings and what to do.
 
-    ``actions`` maps a check name to its action (``None`` or absent: nothing to do). The id is a
-    hash of the diagnosis id, and ``time`` is the diagnosis's finish time, never the clock.
+    ``actions`` maps a check name to its action (``None`` or absent: nothing to do); ``tunnels``
+    are the connection's tunnels as its state holds them after this diagnosis, and
+    ``tunnel_actions`` what to do about those not up, by tunnel id. The id is a hash of the
+    diagnosis id, and ``time`` is the diagnosis's finish time, never the clock.
     """
     stamp = summary.finish_time or summary.begin_time
     if stamp is None:
@@ -84,6 +89,8 @@ def diagnosis_archived(
             _finding(f, checks.get(f.check), actions.get(f.check), trimmed) for f in findings
         ],
         "root_cause": _root_cause(root_cause),
+        "tunnels": [_mark(t) for t in tunnels],
+        "tunnel_actions": _tunnel_actions(tunnels, tunnel_actions or {}),
         "trimmed": trimmed,
     }
     where = subject(summary.region, summary.account_id, summary.gateway_id, summary.resource_id)
@@ -96,14 +103,31 @@ def state_changed(
     root_cause: RootCause | None,
     actions: Mapping[str, Action | None],
     archive_location: str,
+    *,
+    tunnel_actions: Mapping[str, Action] | None = None,
 ) -> Json:
     """``vpndiag:Connection:StateChanged``: one transition, its root cause and what to do.
 
-    A check-scope transition carries that check's action; a connection-scope one carries the
-    action of every check given. ``time`` is the transition's time.
+    A check-scope transition carries that check's action; a tunnel-scope one no check's action,
+    its tunnel (``data.tunnel``) and that tunnel's action; a connection-scope one the action of
+    every check given, every tunnel (``data.tunnels``; a ``degraded`` connection has one not up)
+    and the action of each tunnel not up (``data.tunnel_actions``, from ``tunnel_actions`` by
+    tunnel id). ``time`` is the transition's time.
     """
+    by_tunnel = tunnel_actions or {}
+    tunnel: Json | None = None
+    concerned: Sequence[TunnelMark] = transition.tunnels
     if transition.check is not None:
         chosen = {transition.check: actions.get(transition.check)}
+    elif transition.scope == "tunnel" and transition.tunnel_id is not None:
+        chosen = {}
+        tunnel = {
+            "tunnel_id": transition.tunnel_id,
+            "role": transition.tunnel_role,
+            "status": transition.tunnel_status,
+            "level": transition.to_level,
+        }
+        concerned = [TunnelMark.model_validate(tunnel)]
     else:
         chosen = dict(actions)
     data: Json = {
@@ -124,6 +148,9 @@ def state_changed(
         },
         "level": summary.level,
         "actions": [_action(check, a) for check, a in chosen.items() if a is not None],
+        "tunnel": tunnel,
+        "tunnels": [_mark(t) for t in transition.tunnels],
+        "tunnel_actions": _tunnel_actions(concerned, by_tunnel),
         "root_cause": _root_cause(root_cause),
         "archive": archive_location,
         "trimmed": [],
@@ -159,7 +186,10 @@ def _identity(summary: DiagnosisSummary) -> Json:
     return {
         "diagnose_id": summary.diagnose_id,
         "gateway_id": summary.gateway_id,
+        "gateway_name": summary.gateway_name,
         "connection_id": summary.resource_id,
+        "connection_name": summary.connection_name,
+        "peer_ip": summary.peer_ip,
         "region": summary.region,
         "account_id": summary.account_id,
     }
@@ -167,6 +197,19 @@ def _identity(summary: DiagnosisSummary) -> Json:
 
 def _action(check: str, action: Action) -> Json:
     return {"check": check, **action.model_dump(mode="json")}
+
+
+def _mark(tunnel: TunnelMark) -> Json:
+    return tunnel.model_dump(mode="json")
+
+
+def _tunnel_actions(tunnels: Sequence[TunnelMark], actions: Mapping[str, Action]) -> list[Json]:
+    """What to do about each tunnel that is not up, naming it."""
+    return [
+        {"tunnel_id": t.tunnel_id, "role": t.role, **actions[t.tunnel_id].model_dump(mode="json")}
+        for t in tunnels
+        if t.level != "up" and t.tunnel_id in actions
+    ]
 
 
 def _finding(
@@ -226,6 +269,7 @@ def _drop_extra(data: Json) -> bool:
 def _drop_zh(data: Json) -> bool:
     actions = [f["action"] for f in data.get("findings", []) if f.get("action")]
     actions += data.get("actions", [])
+    actions += data.get("tunnel_actions", [])
     actions += [t["action"] for t in _tunnels(data) if t.get("action")]
     found = [a for a in actions if a.get("zh")]
     for action in found:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from vpndiag.health.store import Snapshot
+from vpndiag.health.transitions import TunnelMark
 from vpndiag.store.objects import ObjectStore
 
 
@@ -23,6 +24,10 @@ class Change:
     causes: tuple[str, ...]
     root_cause: tuple[str, ...]
     archive_key: str
+    scope: str = "connection"  # or "tunnel": one tunnel's own change
+    tunnel_id: str | None = None  # scope tunnel: the tunnel that changed
+    tunnel_role: str | None = None
+    tunnels: tuple[str, ...] = ()  # scope connection: the tunnels not up after the change
 
 
 def _causes(snapshot: Snapshot) -> tuple[str, ...]:
@@ -38,19 +43,25 @@ def _root_cause(snapshot: Snapshot) -> tuple[str, ...]:
     tunnels = cause.get("tunnels")
     if not isinstance(tunnels, list):
         return ()
-    return tuple(
-        f"{t.get('tunnel_id') or '?'}: {t.get('failed_reason_code')} ({t.get('failed_reason')})"
-        for t in tunnels
-        if isinstance(t, dict) and t.get("failed_reason_code")
-    )
+    found = []
+    for t in tunnels:
+        if not isinstance(t, dict):
+            continue
+        who = str(t.get("tunnel_id") or "?") + (f" ({t['role']})" if t.get("role") else "")
+        if t.get("answered") is False:
+            # A failure was expected (not established) and the service said nothing: say so.
+            found.append(f"{who}: no answer ({t.get('source_log_note') or 'nothing returned'})")
+        elif t.get("failed_reason_code"):
+            found.append(f"{who}: {t.get('failed_reason_code')} ({t.get('failed_reason')})")
+    return tuple(found)
 
 
 def changes(snapshots: Iterator[Snapshot]) -> list[Change]:
-    """Every connection-level change and flapping start/stop, oldest first."""
+    """Every connection-level and tunnel-level change and flapping start/stop, oldest first."""
     found = []
     for snapshot in snapshots:
         for move in snapshot.transitions:
-            if move.scope != "connection":
+            if move.scope == "check":
                 continue
             found.append(
                 Change(
@@ -60,12 +71,22 @@ def changes(snapshots: Iterator[Snapshot]) -> list[Change]:
                     to_level=move.to_level if move.kind == "changed" else move.kind,
                     lasted_seconds=move.duration_seconds,
                     flapping=move.flapping,
-                    causes=_causes(snapshot),
+                    causes=_causes(snapshot) if move.scope == "connection" else (),
                     root_cause=_root_cause(snapshot),
                     archive_key=snapshot.archive_key,
+                    scope=move.scope,
+                    tunnel_id=move.tunnel_id,
+                    tunnel_role=move.tunnel_role,
+                    tunnels=tuple(_tunnel(t) for t in move.tunnels_down),
                 )
             )
     return found
+
+
+def _tunnel(mark: TunnelMark) -> str:
+    role = f" ({mark.role})" if mark.role else ""
+    status = f": {mark.status}" if mark.status else ""
+    return f"{mark.tunnel_id}{role} {mark.level}{status}"
 
 
 def connections(objects: ObjectStore, prefix: str = "") -> list[str]:

@@ -4,6 +4,12 @@ The seven-check diagnosis says *that* a link is broken; DiagnoseVpnConnections s
 tunnel (a failure code, the mismatched values, a raw IKE log line). The console only keeps the last
 minutes of negotiation, so the answer is taken while the diagnosis is archived.
 
+How it is asked (DiagnoseVpnConnections API page, "Operation description"): a single-tunnel
+connection with ``VpnConnectionIds.N``, a dual-tunnel one with ``TunnelIds.N``: asked by connection
+id, a dual-tunnel connection answers nothing. Each tunnel is recorded; a tunnel whose status says
+it is not established but for which the answer holds nothing is recorded as "no answer"
+(``answered=False``), never read as "nothing failing".
+
 Redaction (``VPNDIAG_REDACTION``):
 
 - ``ips`` (default): every IPv4/IPv6 address in ``source_log``, ``failed_reason``, the mismatch
@@ -31,10 +37,12 @@ from typing import Any, Final, Literal, Protocol, get_args
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue
 
 from vpndiag import identifiers
+from vpndiag.clients import paging
 from vpndiag.errors import ApiError, ConfigError, ResponseError, VpndiagError
 from vpndiag.health.actions import Action, ActionTable, load
 from vpndiag.health.thresholds import Finding
 from vpndiag.http.deadline import Deadline
+from vpndiag.model.connection import VpnConnection, status_up
 
 log = logging.getLogger("vpndiag.health")
 
@@ -53,6 +61,7 @@ REMOVED: Final = "[removed]"
 _PAGE_SIZE: Final = 10
 # A server that keeps reporting more items than it sends must not keep the call looping.
 _MAX_PAGES: Final = 20
+TunnelState = Literal["failing", "ok", "no_answer"]
 _DOCUMENTED: Final = frozenset(
     {
         "VpnConnectionId",
@@ -117,11 +126,24 @@ class TunnelRootCause(BaseModel):
     source_log_note: str | None = Field(None, description="Why source_log is absent.")
     action: Action | None = Field(description="What to do; None for a tunnel that negotiated.")
     extra: dict[str, JsonValue] = Field(description="Item fields the API does not document.")
+    role: str | None = Field(None, description="master / slave, from DescribeVpnConnections.")
+    status: str | None = Field(None, description="The tunnel's status when it was described.")
+    answered: bool = Field(
+        True,
+        description="False: the status said not established, and the answer held nothing for it.",
+    )
 
     @property
     def failing(self) -> bool:
         """True when the tunnel reports a failure code or any severity but Normal."""
         return _is_failing(self.failed_reason_code, self.severity)
+
+    @property
+    def state(self) -> TunnelState:
+        """``no_answer`` (a failure expected, none reported), ``failing`` or ``ok``."""
+        if not self.answered:
+            return "no_answer"
+        return "failing" if self.failing else "ok"
 
 
 class RootCause(BaseModel):
@@ -135,11 +157,17 @@ class RootCause(BaseModel):
     redaction: Redaction
     tunnels: list[TunnelRootCause]
     error: RootCauseError | None = None
+    tunnel_id: str | None = Field(None, description="The tunnel a VPN health event named.")
 
     @property
     def failing(self) -> list[TunnelRootCause]:
         """The tunnels that report a failure."""
         return [t for t in self.tunnels if t.failing]
+
+    @property
+    def no_answer(self) -> list[TunnelRootCause]:
+        """The tunnels expected to fail (not established) for which the answer held nothing."""
+        return [t for t in self.tunnels if not t.answered]
 
 
 def needs_root_cause(findings: Iterable[Finding]) -> bool:
@@ -162,10 +190,18 @@ def diagnose_connection(
     gateway_id: str,
     connection_id: str,
     deadline: Deadline,
+    connection: VpnConnection | None = None,
+    tunnel_id: str | None = None,
     redaction: Redaction = "ips",
     actions: ActionTable | None = None,
 ) -> RootCause:
     """Take the root cause of ``connection_id``'s tunnels (every page of DiagnoseVpnConnections).
+
+    ``connection`` (as DescribeVpnConnections described it) says how to ask: by tunnel ids for a
+    dual-tunnel connection, by connection id otherwise; without it, by ``tunnel_id`` when a health
+    event named one (only dual-tunnel connections have tunnel ids: inferred from the
+    DescribeVpnConnections model, where ``TunnelId`` exists only under ``TunnelOptions``), else by
+    connection id.
 
     Never raises for the call itself: an API error, a transport failure, an unreadable answer or
     the deadline give a ``RootCause`` with ``error`` set and no tunnels, so the diagnosis is still
@@ -176,15 +212,26 @@ def diagnose_connection(
     identifiers.region(region)
     identifiers.gateway_id(gateway_id)
     identifiers.connection_id(connection_id)
+    if tunnel_id is not None:
+        identifiers.tunnel_id(tunnel_id)
     mode = check_redaction(redaction)
     common = {
         "region": region,
         "gateway_id": gateway_id,
         "connection_id": connection_id,
         "redaction": mode,
+        "tunnel_id": tunnel_id,
     }
+    tunnel_ids = _tunnel_ids(connection, tunnel_id)
     try:
-        items = _fetch(vpc, region, gateway_id, connection_id, deadline)
+        items = _fetch(
+            vpc,
+            region=region,
+            gateway_id=gateway_id,
+            connection_id=connection_id,
+            tunnel_ids=tunnel_ids,
+            deadline=deadline,
+        )
     except VpndiagError as exc:
         error = RootCauseError(
             code=exc.code if isinstance(exc, ApiError) else type(exc).__name__,
@@ -201,32 +248,109 @@ def diagnose_connection(
         return RootCause.model_validate({**common, "tunnels": [], "error": error})
     redactor = _Redactor(mode, scope=f"{region}/{gateway_id}/{connection_id}")
     table = actions or load()
-    tunnels = [_tunnel(item, redactor, table) for item in items]
+    described = _described(connection)
+    tunnels = [
+        _tunnel(item, redactor, table, described.get(_optional(item.get("TunnelId"))))
+        for item in items
+    ]
+    tunnels.extend(_unanswered(connection, connection_id, tunnels))
     return RootCause.model_validate({**common, "tunnels": tunnels})
 
 
+def _tunnel_ids(connection: VpnConnection | None, tunnel_id: str | None) -> list[str]:
+    """The tunnel ids to ask by; empty means "ask by connection id"."""
+    if connection is not None and connection.dual_tunnel:
+        return [identifiers.tunnel_id(t.tunnel_id) for t in connection.tunnels]
+    if connection is None and tunnel_id is not None:
+        return [tunnel_id]
+    return []
+
+
+def _described(connection: VpnConnection | None) -> dict[str | None, tuple[str | None, str | None]]:
+    """(role, status) per tunnel id; the key None is the single tunnel of a single-tunnel one."""
+    if connection is None:
+        return {}
+    if not connection.dual_tunnel:
+        return {None: (None, connection.status)}
+    return {t.tunnel_id: (t.role, t.status) for t in connection.tunnels}
+
+
+def _unanswered(
+    connection: VpnConnection | None, connection_id: str, answered: list[TunnelRootCause]
+) -> list[TunnelRootCause]:
+    """A "no answer" entry for each tunnel described as not established that the answer omits."""
+    if connection is None:
+        return []
+    seen = {t.tunnel_id for t in answered}
+    expected: list[tuple[str | None, str | None, str | None]] = (
+        [(t.tunnel_id, t.role, t.status) for t in connection.tunnels]
+        if connection.dual_tunnel
+        else [(None, None, connection.status)]
+    )
+    missing = [
+        (tunnel, role, status)
+        for tunnel, role, status in expected
+        if status_up(status) is False and (tunnel not in seen if tunnel else not answered)
+    ]
+    for tunnel, _, status in missing:
+        log.warning(
+            "root cause of %s: no answer for tunnel %s although its status is %s",
+            connection_id,
+            tunnel or "(single)",
+            status,
+            extra={"connection_id": connection_id, "tunnel_id": tunnel},
+        )
+    return [
+        TunnelRootCause(
+            connection_id=connection_id,
+            tunnel_id=tunnel,
+            severity="",
+            failed_reason_code="",
+            failed_reason="",
+            failed_time=None,
+            mismatch_local_param="",
+            mismatch_remote_param="",
+            source_log=None,
+            source_log_note="DiagnoseVpnConnections returned nothing for this tunnel",
+            action=None,
+            extra={},
+            role=role,
+            status=status,
+            answered=False,
+        )
+        for tunnel, role, status in missing
+    ]
+
+
 def _fetch(
-    vpc: RpcCaller, region: str, gateway_id: str, connection_id: str, deadline: Deadline
+    vpc: RpcCaller,
+    *,
+    region: str,
+    gateway_id: str,
+    connection_id: str,
+    tunnel_ids: list[str],
+    deadline: Deadline,
 ) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    for number in range(1, _MAX_PAGES + 1):
-        params = {
-            "VpnGatewayId": gateway_id,
-            "VpnConnectionIds.1": connection_id,
-            "PageNumber": str(number),
-            "PageSize": str(_PAGE_SIZE),
-        }
-        body = vpc.call(ACTION, params, region=region, deadline=deadline)
-        page = _page_items(body)
-        items.extend(page)
-        total = body.get("TotalCount")
-        # RPC gateways sometimes render numbers as strings; anything else ends the paging.
-        if isinstance(total, str) and total.isdigit():
-            total = int(total)
-        if not page or not isinstance(total, int) or len(items) >= total:
-            break
-    # The filter asked for one connection; an item naming another is not this one's cause.
-    return [i for i in items if i.get("VpnConnectionId") in (None, connection_id)]
+    asked: dict[str, str] = {"VpnGatewayId": gateway_id}
+    if tunnel_ids:
+        asked.update({f"TunnelIds.{n}": t for n, t in enumerate(tunnel_ids, start=1)})
+    else:
+        asked["VpnConnectionIds.1"] = connection_id
+
+    def fetch(number: int) -> dict[str, Any]:
+        params = {**asked, "PageNumber": str(number), "PageSize": str(_PAGE_SIZE)}
+        return vpc.call(ACTION, params, region=region, deadline=deadline)
+
+    items = paging.collect(fetch, _page_items, action=ACTION, max_pages=_MAX_PAGES)
+    # The filter asked for one connection (or its tunnels); an item naming another connection, or
+    # a tunnel not asked about, is not this one's cause.
+    wanted = set(tunnel_ids)
+    return [
+        i
+        for i in items
+        if i.get("VpnConnectionId") in (None, connection_id)
+        and (not wanted or i.get("TunnelId") in wanted or i.get("TunnelId") in (None, ""))
+    ]
 
 
 def _page_items(body: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -241,7 +365,12 @@ def _page_items(body: Mapping[str, Any]) -> list[dict[str, Any]]:
     return listed
 
 
-def _tunnel(item: Mapping[str, Any], redactor: _Redactor, table: ActionTable) -> TunnelRootCause:
+def _tunnel(
+    item: Mapping[str, Any],
+    redactor: _Redactor,
+    table: ActionTable,
+    described: tuple[str | None, str | None] | None,
+) -> TunnelRootCause:
     code = _text(item.get("FailedReasonCode"))
     severity = _text(item.get("Severity"))
     extra = {k: redactor.value(v) for k, v in item.items() if k not in _DOCUMENTED}
@@ -265,6 +394,8 @@ def _tunnel(item: Mapping[str, Any], redactor: _Redactor, table: ActionTable) ->
         source_log_note=note,
         action=table.for_negotiation(code) if _is_failing(code, severity) else None,
         extra=extra,
+        role=described[0] if described else None,
+        status=described[1] if described else None,
     )
 
 

@@ -2,11 +2,13 @@
 transitions, events. Runs after the archive's own writes, with the same idempotence:
 
 1. findings: the service's levels, raised by the configured thresholds (pure);
-2. root cause, only for a connection whose connectivity or configuration check is not normal:
-   taken once and kept beside the diagnosis (``<id>.rootcause.json``, create-only) because the
+2. root cause, only for a connection whose connectivity or configuration check is not normal, or
+   one of whose tunnels the connection's description (taken once by the archive, passed in) says is
+   down (a standby tunnel can be down while every check is normal): taken once and kept beside the diagnosis (``<id>.rootcause.json``, create-only) because the
    service's answer changes with every call; a replay reads the kept one back;
-3. state: the previous snapshot + this diagnosis -> the next snapshot and its transitions
-   (pure, so a replay computes the same bytes), saved create-only;
+3. state: the previous snapshot + this diagnosis + its kept connection description -> the next
+   snapshot and its transitions, per check, per tunnel and for the connection (pure, so a replay
+   computes the same bytes), saved create-only;
 4. events: "diagnosis archived" and one "connection state changed" per transition, with stable
    ids, under a lease (``<id>.events-pending``, as the records have one: a concurrent replay steps
    back rather than publishing twice), then an ``<id>.events-published`` marker. A publishing
@@ -35,6 +37,7 @@ from vpndiag.health.store import Snapshot, StateStore
 from vpndiag.health.thresholds import Finding, Thresholds, assess
 from vpndiag.health.transitions import Rule, advance
 from vpndiag.http.deadline import Deadline
+from vpndiag.model.connection import VpnConnection
 from vpndiag.model.summary import DiagnosisSummary
 from vpndiag.store.objects import ObjectStore
 
@@ -42,8 +45,19 @@ log = logging.getLogger("vpndiag.health")
 
 
 class RootCauseSource(Protocol):
+    """Takes the root cause; ``connection`` is the connection as described at archive time (its
+    tunnels say whom to ask), ``None`` when it could not be described; ``tunnel_id`` the tunnel a
+    VPN health event named, if one did."""
+
     def __call__(
-        self, *, region: str, gateway_id: str, connection_id: str, deadline: Deadline
+        self,
+        *,
+        region: str,
+        gateway_id: str,
+        connection_id: str,
+        connection: VpnConnection | None,
+        tunnel_id: str | None,
+        deadline: Deadline,
     ) -> RootCause: ...
 
 
@@ -67,11 +81,13 @@ class HealthOutcome:
             "level": state.level,
             "since": state.since.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "flapping": state.flapping,
+            "tunnels": [t.model_dump(mode="json") for t in state.tunnel_marks()],
             "transitions": [
                 {
                     "kind": t.kind,
                     "scope": t.scope,
                     "check": t.check,
+                    "tunnel_id": t.tunnel_id,
                     "from": t.from_level,
                     "to": t.to_level,
                     "event_id": t.event_id,
@@ -126,17 +142,32 @@ class HealthTracker:
         self._lease = lease_seconds
 
     def track(
-        self, summary: DiagnosisSummary, keys: ArchiveKeys, deadline: Deadline
+        self,
+        summary: DiagnosisSummary,
+        keys: ArchiveKeys,
+        deadline: Deadline,
+        connection: VpnConnection | None = None,
+        tunnel_id: str | None = None,
     ) -> HealthOutcome | None:
         """Update the connection's health and publish what happened (``update``, ``publish``)."""
-        outcome = self.update(summary, keys, deadline)
+        outcome = self.update(summary, keys, deadline, connection, tunnel_id)
         return None if outcome is None else self.publish(summary, outcome, keys, deadline)
 
     def update(
-        self, summary: DiagnosisSummary, keys: ArchiveKeys, deadline: Deadline
+        self,
+        summary: DiagnosisSummary,
+        keys: ArchiveKeys,
+        deadline: Deadline,
+        connection: VpnConnection | None = None,
+        tunnel_id: str | None = None,
     ) -> HealthOutcome | None:
         """Findings, root cause and the new state, saved; None for a diagnosis that says nothing
-        about a connection. Publishes nothing: the archive's records come in between."""
+        about a connection. Publishes nothing: the archive's records come in between.
+
+        ``connection`` is the connection as described when the diagnosis was archived, kept with
+        it so that a replay passes the same one (``vpndiag.archive.described``); ``None``: not
+        described, its tunnels stay as they were. ``tunnel_id``: the tunnel a VPN health event
+        named (the root cause asks about it when the connection could not be described)."""
         at = summary.finish_time
         if not summary.complete or summary.resource_id is None or at is None:
             return None
@@ -148,7 +179,15 @@ class HealthTracker:
             # diagnosis of the connection was archived since (recomputing would conflict forever).
             cause = RootCause.model_validate(kept.root_cause) if kept.root_cause else None
             return HealthOutcome(kept, cause, tuple(findings), actions)
-        cause = self._take_root_cause(summary, summary.resource_id, findings, keys, deadline)
+        cause = self._take_root_cause(
+            summary,
+            summary.resource_id,
+            findings,
+            connection,
+            tunnel_id=tunnel_id,
+            keys=keys,
+            deadline=deadline,
+        )
         previous = self._states.previous(summary.resource_id, at, summary.diagnose_id)
         state, transitions = advance(
             previous.state if previous else None,
@@ -159,6 +198,7 @@ class HealthTracker:
             diagnose_id=summary.diagnose_id,
             at=at,
             rule=self._rule,
+            connection=connection,
         )
         snapshot = Snapshot(
             state=state,
@@ -192,6 +232,23 @@ class HealthTracker:
         )
         return dataclasses.replace(outcome, events_published=published)
 
+    def tunnel_actions(self, snapshot: Snapshot, cause: RootCause | None) -> dict[str, Action]:
+        """What to do about each tunnel not up, by tunnel id: its negotiation failure's action when
+        the root cause has one for it, else the table's action for its level."""
+        state = snapshot.state
+        failing = {
+            # A single-tunnel connection's answer names no tunnel: it is the connection's own.
+            t.tunnel_id or state.connection_id: t.action
+            for t in (cause.failing if cause else [])
+            if t.action is not None
+        }
+        chosen: dict[str, Action] = {}
+        for tunnel in state.tunnels.values():
+            action = failing.get(tunnel.tunnel_id) or self._actions.for_tunnel(tunnel.level)
+            if action is not None:
+                chosen[tunnel.tunnel_id] = action
+        return chosen
+
     def _actions_for(self, findings: list[Finding]) -> dict[str, Action | None]:
         chosen: dict[str, Action | None] = {}
         for finding in findings:
@@ -206,10 +263,15 @@ class HealthTracker:
         summary: DiagnosisSummary,
         connection_id: str,
         findings: list[Finding],
+        connection: VpnConnection | None,
+        *,
+        tunnel_id: str | None,
         keys: ArchiveKeys,
         deadline: Deadline,
     ) -> RootCause | None:
-        if self._root_cause is None or not needs_root_cause(findings):
+        if self._root_cause is None:
+            return None
+        if not needs_root_cause(findings) and not _tunnel_down(connection):
             return None
         key = rootcause_key(keys)
         kept = self._objects.get(key)
@@ -218,6 +280,8 @@ class HealthTracker:
                 region=summary.region,
                 gateway_id=summary.gateway_id,
                 connection_id=connection_id,
+                connection=connection,
+                tunnel_id=tunnel_id,
                 deadline=deadline,
             )
             body = canonical_json(taken.model_dump(mode="json"))
@@ -252,10 +316,16 @@ class HealthTracker:
         if self._publisher is None or self._objects.exists(marker):
             return 0
         where = self._location(keys.summary)
+        marks = snapshot.state.tunnel_marks()
+        advice = self.tunnel_actions(snapshot, cause)
         try:
-            batch = [events.diagnosis_archived(summary, where, findings, actions, cause)]
+            batch = [
+                events.diagnosis_archived(
+                    summary, where, findings, actions, cause, tunnels=marks, tunnel_actions=advice
+                )
+            ]
             batch += [
-                events.state_changed(t, summary, cause, actions, where)
+                events.state_changed(t, summary, cause, actions, where, tunnel_actions=advice)
                 for t in snapshot.transitions
             ]
         except EventTooLarge as exc:
@@ -287,6 +357,15 @@ class HealthTracker:
             extra={"diagnose_id": summary.diagnose_id, "events": len(batch)},
         )
         return len(batch)
+
+
+def _tunnel_down(connection: VpnConnection | None) -> bool:
+    """Whether the description reports a tunnel (or a single-tunnel connection) not established."""
+    if connection is None:
+        return False
+    if connection.tunnels:
+        return any(t.up is False for t in connection.tunnels)
+    return connection.up is False
 
 
 def _finding_record(finding: Finding, sentence: str, action: Action | None) -> dict[str, Any]:

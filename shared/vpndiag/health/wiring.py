@@ -18,6 +18,7 @@ from vpndiag.health.tracker import HealthTracker, Publisher, RootCauseSource
 from vpndiag.health.transitions import Rule
 from vpndiag.http.deadline import Deadline
 from vpndiag.http.retry import RetryPolicy
+from vpndiag.model.connection import VpnConnection
 from vpndiag.store.objects import ObjectStore
 
 
@@ -40,13 +41,21 @@ def build_tracker(
     if settings.root_cause:
 
         def take(
-            *, region: str, gateway_id: str, connection_id: str, deadline: Deadline
+            *,
+            region: str,
+            gateway_id: str,
+            connection_id: str,
+            connection: VpnConnection | None,
+            tunnel_id: str | None,
+            deadline: Deadline,
         ) -> RootCause:
             return diagnose_connection(
                 vpc,
                 region=region,
                 gateway_id=gateway_id,
                 connection_id=connection_id,
+                connection=connection,
+                tunnel_id=tunnel_id,
                 deadline=deadline,
                 redaction=settings.redaction,
                 actions=table,

@@ -7,16 +7,21 @@ wait honours a server's ``retry_after`` advice, and no attempt starts that the d
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from vpndiag.errors import DeadlineExceeded, VpndiagError
+from vpndiag.errors import ApiError, DeadlineExceeded, VpndiagError
 from vpndiag.http.deadline import Deadline
 
 T = TypeVar("T")
+OnRetry = Callable[[BaseException, int, float], None]
+"""Called before each wait: the error, the attempt that failed (1-based), the wait in seconds."""
+
+log = logging.getLogger("vpndiag.retry")
 
 _instant = False
 
@@ -30,6 +35,28 @@ def set_testing(instant: bool) -> None:
 def is_retryable(exc: BaseException) -> bool:
     """The default predicate: vpndiag errors that declare a retry can help."""
     return isinstance(exc, VpndiagError) and exc.retryable
+
+
+def error_code(exc: BaseException) -> str:
+    """The service's code for an API error, else the error's class name (never its message)."""
+    return exc.code if isinstance(exc, ApiError) else type(exc).__name__
+
+
+def logged(operation: str) -> OnRetry:
+    """An ``on_retry`` hook that leaves one log line per retry: operation, attempt, code, delay."""
+
+    def note(exc: BaseException, attempt: int, wait: float) -> None:
+        code = error_code(exc)
+        log.warning(
+            "retrying %s: attempt %d failed with %s; next attempt in %.2fs",
+            operation,
+            attempt,
+            code,
+            wait,
+            extra={"operation": operation, "attempt": attempt, "error_code": code, "delay": wait},
+        )
+
+    return note
 
 
 @dataclass(frozen=True)
@@ -50,7 +77,7 @@ class RetryPolicy:
         deadline: Deadline,
         *,
         min_attempt: float = 0.5,
-        on_retry: Callable[[BaseException, int, float], None] | None = None,
+        on_retry: OnRetry | None = None,
     ) -> T:
         """Run ``fn(timeout)`` until it succeeds, fails for good, or time runs out.
 

@@ -1,8 +1,13 @@
 """The archived diagnosis summary: one plain, versioned JSON document per diagnosis.
 
-Level ranking: ``normal < warning < <any unknown level> < error``. An unknown level is kept verbatim
-and ranked above ``warning`` so that a level the service adds later can never hide behind
-``normal``; it stays below ``error`` because ``error`` is the one level documented as a failure.
+Level ranking: ``normal < warning < degraded < <any unknown level> < error``. An unknown level is
+kept verbatim and ranked above ``warning`` so that a level the service adds later can never hide
+behind ``normal``; it stays below ``error`` because ``error`` is the one level documented as a
+failure. ``degraded`` is not a level the service reports: it is vpndiag's connection state for a
+dual-tunnel connection with one tunnel down and the other up (docs/health.md). It ranks above
+``warning`` (a component has failed and the connection has lost its redundancy, where a warning is
+a finding such as a quota near its limit) and below an unknown level and ``error`` (traffic still
+flows; a level nobody understands must not be taken for "still flowing").
 
 A summary's ``level`` is the worst level among the checks the service has reported. With no checks
 it is ``normal`` (nothing bad was reported); whether that covers the whole diagnosis is what
@@ -22,9 +27,13 @@ from vpndiag.model.checks import Detail
 
 SCHEMA_VERSION: Final = "1.0"
 
-LEVEL_ORDER: Final[Mapping[str, int]] = MappingProxyType({"normal": 0, "warning": 1, "error": 3})
-UNKNOWN_LEVEL_RANK: Final = 2
-KNOWN_LEVELS: Final = frozenset(LEVEL_ORDER)
+DEGRADED: Final = "degraded"
+LEVEL_ORDER: Final[Mapping[str, int]] = MappingProxyType(
+    {"normal": 0, "warning": 1, DEGRADED: 2, "error": 4}
+)
+UNKNOWN_LEVEL_RANK: Final = 3
+# The levels the service documents for a check (DiagnoseResultLevel); ``degraded`` is vpndiag's.
+KNOWN_LEVELS: Final = frozenset({"normal", "warning", "error"})
 
 
 def level_rank(level: str) -> int:
@@ -88,3 +97,10 @@ class DiagnosisSummary(BaseModel):
     )
     checks: list[CheckSummary]
     extra: dict[str, JsonValue] = Field(description="Response fields the API does not document.")
+    # Not in GetVpnGatewayDiagnoseResult: from DescribeVpnConnections, taken once at archive time.
+    # Optional so that summaries archived before they existed still load.
+    gateway_name: str | None = Field(None, description="The VPN gateway's Name, if known.")
+    connection_name: str | None = Field(None, description="The IPsec connection's Name, if known.")
+    peer_ip: str | None = Field(
+        None, description="The customer gateway's IP address (single tunnel, or master), if known."
+    )

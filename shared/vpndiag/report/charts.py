@@ -14,7 +14,7 @@ from datetime import datetime
 from vpndiag.report.period import Period
 from vpndiag.report.sla import Band, Change
 
-KNOWN_LEVELS = ("normal", "warning", "error")
+KNOWN_LEVELS = ("normal", "warning", "degraded", "error")
 # The timeline's own coordinate width: it is stretched to the column, so only its ratios matter.
 _WIDTH = 1000.0
 

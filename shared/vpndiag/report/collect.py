@@ -4,8 +4,9 @@ Per connection (``state/connection=<id>/``):
 
 1. the keys of its snapshots in the period's date partitions (``listing.day_keys``); a connection
    with none is not in the report;
-2. the latest snapshot: the current state, the open findings with their actions, the failing
-   tunnels;
+2. the latest snapshot: the current state (with its tunnels and the connection's names), the open
+   findings with their actions, the failing tunnels (a root-cause failure, a tunnel the root cause
+   had no answer for, or a tunnel the state holds down or unknown);
 3. the level changes, read *backwards* from the latest state: a state says since when it holds
    (``since``) and what held before (``previous_level``), so the snapshot just before ``since``
    gives the state before that, and so on until the level at the period's start is known. Two
@@ -32,6 +33,7 @@ from pydantic import ValidationError
 from vpndiag import identifiers
 from vpndiag.health.actions import Action, ActionTable
 from vpndiag.health.store import Snapshot
+from vpndiag.health.transitions import DOWN, UP, TunnelMark
 from vpndiag.model.checks import ConnectivityDetail, QuotaDetail
 from vpndiag.model.summary import DiagnosisSummary, level_rank
 from vpndiag.report import listing
@@ -71,9 +73,11 @@ class OpenFinding:
 @dataclass(frozen=True)
 class FailingTunnel:
     tunnel_id: str
-    code: str
+    code: str  # a negotiation failure code, "no answer", or the tunnel's level ("down", "unknown")
     reason: str
     action: Action | None
+    role: str | None = None
+    status: str | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,10 @@ class ConnectionHistory:
     tunnels: tuple[FailingTunnel, ...]
     samples: tuple[Sample, ...]
     archive_key: str
+    connection_name: str | None = None
+    gateway_name: str | None = None
+    peer_ip: str | None = None
+    tunnel_states: tuple[TunnelMark, ...] = ()  # every tunnel as the latest state holds it
 
     @property
     def worst_finding(self) -> OpenFinding | None:
@@ -176,24 +184,66 @@ def _action(value: object) -> Action | None:
         return None
 
 
-def failing_tunnels(snapshot: Snapshot) -> tuple[FailingTunnel, ...]:
+NO_ANSWER = "no answer"
+
+
+def _no_answer(tunnel: dict[str, Any]) -> bool:
+    # The root cause marks a tunnel it expected to fail but heard nothing about (answered=False).
+    return tunnel.get("answered") is False
+
+
+def failing_tunnels(
+    snapshot: Snapshot, actions: ActionTable | None = None
+) -> tuple[FailingTunnel, ...]:
+    """The tunnels in trouble: each root-cause failure, each tunnel the root cause had no answer
+    for (shown as such, never as healthy), and, with ``actions``, each tunnel the state holds
+    down or unknown that the root cause says nothing against (with the table's tunnel action)."""
+    state = snapshot.state
     found = []
     for tunnel in _tunnels(snapshot):
-        if not _failing(tunnel):
+        silent = _no_answer(tunnel)
+        if not silent and not _failing(tunnel):
             continue
+        tunnel_id = str(tunnel.get("tunnel_id") or state.connection_id)
+        held = state.tunnels.get(tunnel_id)
+        status = tunnel.get("status") or (held.status if held else None)
+        code = tunnel.get("failed_reason_code") or tunnel.get("severity") or "?"
+        reason = tunnel.get("source_log_note") if silent else tunnel.get("failed_reason")
+        role = tunnel.get("role") or (held.role if held else None)
+        action = _action(tunnel.get("action"))
+        if action is None and silent and actions is not None:
+            action = actions.for_tunnel(DOWN)
         found.append(
             FailingTunnel(
-                tunnel_id=str(tunnel.get("tunnel_id") or "?"),
-                code=str(tunnel.get("failed_reason_code") or tunnel.get("severity") or "?"),
-                reason=str(tunnel.get("failed_reason") or ""),
-                action=_action(tunnel.get("action")),
+                tunnel_id=tunnel_id,
+                code=NO_ANSWER if silent else str(code),
+                reason=str(reason or ""),
+                action=action,
+                role=str(role) if role else None,
+                status=str(status) if status else None,
             )
         )
+    if actions is not None:
+        named = {t.tunnel_id for t in found}
+        for held in sorted(state.tunnels.values(), key=lambda t: t.tunnel_id):
+            if held.level == UP or held.tunnel_id in named:
+                continue
+            found.append(
+                FailingTunnel(
+                    tunnel_id=held.tunnel_id,
+                    code=held.level,
+                    reason=f"status {held.status}" if held.status else "no status reported",
+                    action=actions.for_tunnel(held.level),
+                    role=held.role,
+                    status=held.status,
+                )
+            )
     return tuple(found)
 
 
 def causes(snapshot: Snapshot) -> tuple[str, ...]:
-    """What a snapshot found wrong: its non-normal checks and its tunnels' failure codes."""
+    """What a snapshot found wrong: its non-normal checks, its tunnels' failure codes and the
+    tunnels its state holds not up (``slave tunnel down``)."""
     found = []
     for finding in snapshot.findings:
         level = finding.get("level")
@@ -203,6 +253,11 @@ def causes(snapshot: Snapshot) -> tuple[str, ...]:
         suffix = f"{threshold} threshold" if threshold else level
         found.append(f"{finding.get('check')} {suffix}")
     found += [t.code for t in failing_tunnels(snapshot)]
+    found += [
+        f"{t.role or t.tunnel_id} tunnel {t.level}"
+        for _, t in sorted(snapshot.state.tunnels.items())
+        if t.level != UP
+    ]
     return tuple(dict.fromkeys(found))
 
 
@@ -367,9 +422,13 @@ class Reader:
                 )
             ),
             findings=open_findings(latest, self.actions),
-            tunnels=failing_tunnels(latest),
+            tunnels=failing_tunnels(latest, self.actions),
             samples=tuple(self._samples(within, state.region, state.gateway_id)),
             archive_key=latest.archive_key,
+            connection_name=state.connection_name,
+            gateway_name=state.gateway_name,
+            peer_ip=state.peer_ip,
+            tunnel_states=state.tunnel_marks(),
         )
 
     def _samples(self, entries: list[_Entry], region: str, gateway_id: str) -> Iterator[Sample]:

@@ -21,7 +21,7 @@ from vpndiag.health.history import duration
 from vpndiag.model.summary import level_rank
 from vpndiag.report import charts
 from vpndiag.report.build import Report, Row, severity
-from vpndiag.report.collect import ConnectionHistory, OpenFinding, Sample
+from vpndiag.report.collect import NO_ANSWER, ConnectionHistory, OpenFinding, Sample
 from vpndiag.report.period import Period
 
 # Human names of the checks the trends draw; the check names stay visible wherever findings are.
@@ -32,9 +32,11 @@ _QUOTAS = {
     "VpnPbrRouteQuota": "policy routes",
 }
 
+_TUNNEL_STATES = frozenset({"down", "unknown", NO_ANSWER})
+
 _STYLE = """
 :root{--ok:#1a7f37;--warn:#bf8700;--err:#cf222e;--other:#8250df;--none:#d8dee4;--ink:#1f2328;
---mute:#59636e;--line:#d1d9e0;--bg:#f6f8fa}
+--mute:#59636e;--line:#d1d9e0;--bg:#f6f8fa;--deg:#bc4c00}
 *{box-sizing:border-box}
 body{margin:0;color:var(--ink);background:#fff;font:14px/1.45 system-ui,-apple-system,"Segoe UI",
 Roboto,"Noto Sans","PingFang SC","Microsoft YaHei",sans-serif}
@@ -53,13 +55,15 @@ background:var(--bg)}
 .tile b{display:block;font-size:22px;line-height:1.2}
 .tile.lv-error b{color:var(--err)}.tile.lv-warning b{color:var(--warn)}
 .tile.lv-normal b{color:var(--ok)}.tile.lv-other b{color:var(--other)}
+.tile.lv-degraded b{color:var(--deg)}
 .badge{display:inline-block;min-width:64px;text-align:center;border-radius:10px;padding:1px 8px;
 font-size:12px;font-weight:600;color:#fff;background:var(--mute)}
 .badge.lv-normal{background:var(--ok)}.badge.lv-warning{background:var(--warn)}
 .badge.lv-error{background:var(--err)}.badge.lv-other{background:var(--other)}
+.badge.lv-degraded{background:var(--deg)}
 .badge.flap{background:#fff;color:var(--err);border:1px solid var(--err);min-width:0}
 rect.lv-normal{fill:var(--ok)}rect.lv-warning{fill:var(--warn)}rect.lv-error{fill:var(--err)}
-rect.lv-other{fill:var(--other)}rect.lv-none{fill:var(--none)}
+rect.lv-other{fill:var(--other)}rect.lv-none{fill:var(--none)}rect.lv-degraded{fill:var(--deg)}
 .timeline{display:block;width:100%;height:20px}
 .timeline .mark{stroke:var(--ink);stroke-width:2}
 .spark{vertical-align:middle}
@@ -93,7 +97,7 @@ text-align:left;vertical-align:top}
 .trends figure{margin:0}.trends figcaption{font-size:12px;color:var(--mute)}
 .action{border-left:4px solid var(--line);padding:2px 0 2px 12px;margin:14px 0}
 .action.lv-error{border-color:var(--err)}.action.lv-warning{border-color:var(--warn)}
-.action.lv-other{border-color:var(--other)}
+.action.lv-other{border-color:var(--other)}.action.lv-degraded{border-color:var(--deg)}
 .action h3{margin:0 0 4px}.action ul{margin:4px 0;padding-left:20px}
 .do{margin:6px 0}
 details.zh>summary{cursor:pointer;color:var(--mute);font-size:12px}
@@ -102,6 +106,7 @@ details.zh>summary{cursor:pointer;color:var(--mute);font-size:12px}
 vertical-align:-1px}
 i.lv-normal{background:var(--ok)}i.lv-warning{background:var(--warn)}i.lv-error{background:var(--err)}
 i.lv-other{background:var(--other)}i.lv-none{background:var(--none)}
+i.lv-degraded{background:var(--deg)}
 dl.defs dt{font-weight:600;margin-top:6px}dl.defs dd{margin:0 0 0 16px}
 @media (max-width:900px){.row{grid-template-columns:84px 1fr 72px}.row>:nth-child(n+4){display:none}
 .more{padding-left:12px}}
@@ -185,8 +190,16 @@ def why(history: ConnectionHistory) -> str:
     return "-"
 
 
+def _named(identifier: str, name: str | None) -> str:
+    """An id in code, its name beside it when known."""
+    named = f' <span class="mute">{_e(name)}</span>' if name else ""
+    return f"<code>{_e(identifier)}</code>{named}"
+
+
 def _search_text(history: ConnectionHistory) -> str:
     words = [history.connection_id, history.gateway_id, history.region, history.level]
+    words += [n for n in (history.connection_name, history.gateway_name, history.peer_ip) if n]
+    words += [t.tunnel_id for t in history.tunnel_states]
     words += [f"{f.check} {f.level} {f.sentence}" for f in history.findings]
     words += [t.code for t in history.tunnels]
     if history.flapping:
@@ -317,14 +330,27 @@ def _findings(history: ConnectionHistory) -> str:
         )
     advice: dict[str, Action] = {}
     for tunnel in history.tunnels:
+        role = f" ({_e(tunnel.role)})" if tunnel.role else ""
         parts.append(
-            f"<p>Tunnel <code>{_e(tunnel.tunnel_id)}</code>: <b>{_e(tunnel.code)}</b> "
+            f"<p>Tunnel <code>{_e(tunnel.tunnel_id)}</code>{role}: <b>{_e(tunnel.code)}</b> "
             f"{_e(tunnel.reason)}</p>"
         )
         if tunnel.action is not None:
             advice.setdefault(tunnel.action.key, tunnel.action)
     parts += [_action(action) for action in advice.values()]
     return "".join(parts)
+
+
+def _tunnel_table(history: ConnectionHistory) -> str:
+    """Every tunnel as the latest state holds it: role, id, status, level."""
+    if not history.tunnel_states:
+        return ""
+    lines = "".join(
+        f"<tr><td>{_e(t.role or '-')}</td><td><code>{_e(t.tunnel_id)}</code></td>"
+        f"<td>{_e(t.status or '-')}</td><td>{_e(t.level)}</td></tr>"
+        for t in history.tunnel_states
+    )
+    return f"<table><tr><th>tunnel</th><th>id</th><th>status</th><th>level</th></tr>{lines}</table>"
 
 
 def _connection(row: Row, report: Report) -> str:
@@ -336,9 +362,11 @@ def _connection(row: Row, report: Report) -> str:
     )
     causes = ", ".join(f"{_e(cause)} ×{count}" for cause, count in figures.top_causes)
     mttr = duration(figures.mttr_seconds)
+    peer = f"<p>Peer <code>{_e(history.peer_ip)}</code></p>" if history.peer_ip else ""
     summary = (
         f'<summary class="row"><span>{_badge(history.level)}</span>'
-        f'<span class="text"><code>{_e(history.connection_id)}</code>{flap}</span>'
+        f'<span class="text">{_named(history.connection_id, history.connection_name)}{flap}'
+        "</span>"
         f'<span class="text" title="{_e(why(history))}">{_e(why(history))}</span>'
         f'<span class="num">{_e(percent(figures.availability))}</span>'
         f'<span class="num">{figures.transitions}</span>'
@@ -348,7 +376,7 @@ def _connection(row: Row, report: Report) -> str:
     details = (
         f'<div class="more"><p>{_badge(history.level)} since {_e(_when(history.since))}'
         f"{flap} · {history.diagnoses} diagnoses in the period, the last "
-        f"{_e(_when(history.last_diagnosis))}</p>"
+        f"{_e(_when(history.last_diagnosis))}</p>{peer}"
         f"<p>Availability <b>{_e(percent(figures.availability))}</b> of "
         f"{_e(duration(figures.observed_seconds))} observed ({levels or 'no data'}) · "
         f"{plural(figures.transitions, 'transition')} · "
@@ -359,7 +387,8 @@ def _connection(row: Row, report: Report) -> str:
         )
         + "</p>"
         f"<p>Top causes: {causes or 'none in the period'}</p>"
-        f"{_changes_table(row, period)}{_findings(history)}{_trends(row, report)}"
+        f"{_changes_table(row, period)}{_tunnel_table(history)}{_findings(history)}"
+        f"{_trends(row, report)}"
         f'<p class="mute">Latest summary: <code>{_e(history.archive_key)}</code></p></div>'
     )
     return (
@@ -379,7 +408,9 @@ def _gateway(rows: Sequence[Row], report: Report) -> str:
     troubled = any(r.history.level != "normal" or r.figures.transitions for r in rows)
     return (
         f'<details class="gw"{" open" if troubled else ""}>'
-        f"<summary><b>{_e(first.gateway_id)}</b> · {plural(len(rows), 'connection')} ({tally})"
+        f"<summary><b>{_e(first.gateway_id)}</b>"
+        + (f' <span class="mute">{_e(first.gateway_name)}</span>' if first.gateway_name else "")
+        + f" · {plural(len(rows), 'connection')} ({tally})"
         "</summary>"
         f"{_head(report.period)}{''.join(_connection(r, report) for r in rows)}</details>"
     )
@@ -414,7 +445,8 @@ def _estate(report: Report) -> str:
         '<p class="mute">Every connection diagnosed in the period, grouped by region and gateway, '
         "worst first. Click a connection for its changes, findings, actions and trends.</p>"
         '<p class="legend"><span><i class="lv-normal"></i>normal</span>'
-        '<span><i class="lv-warning"></i>warning</span><span><i class="lv-error"></i>error</span>'
+        '<span><i class="lv-warning"></i>warning</span>'
+        '<span><i class="lv-degraded"></i>degraded</span><span><i class="lv-error"></i>error</span>'
         '<span><i class="lv-other"></i>other level</span><span><i class="lv-none"></i>no data</span>'
         "<span>│ a change of level</span></p>"
         '<input id="filter" type="search" hidden aria-label="filter connections" '
@@ -439,8 +471,10 @@ def _finding_groups(
 
 
 def _who(history: ConnectionHistory) -> str:
+    name = f" {_e(history.connection_name)}" if history.connection_name else ""
     return (
-        f'<a href="#c-{_e(history.connection_id)}"><code>{_e(history.connection_id)}</code></a> '
+        f'<a href="#c-{_e(history.connection_id)}"><code>{_e(history.connection_id)}</code>'
+        f"{name}</a> "
         f'<span class="mute">{_e(history.gateway_id)}, {_e(history.region)}</span>'
     )
 
@@ -473,8 +507,10 @@ def _actions(report: Report) -> str:
             for h, tunnel, reason in failing
         )
         action = actions[code]
+        # A tunnel's own state (down, unknown, no answer) is not a negotiation failure code.
+        what = f"Tunnel {code}" if code in _TUNNEL_STATES else f"Tunnel negotiation: {code}"
         parts.append(
-            f'<article class="action lv-error"><h3>Tunnel negotiation: {_e(code)} · '
+            f'<article class="action lv-error"><h3>{_e(what)} · '
             f"{plural(len(failing), 'tunnel')}</h3><ul>{items}</ul>"
             f"{_action(action) if action else ''}</article>"
         )
@@ -553,7 +589,9 @@ def _about(report: Report) -> str:
     return (
         '<section id="about"><h2>How to read this report</h2><dl class="defs">'
         "<dt>State</dt><dd>The connection's confirmed level at its last diagnosis in the period "
-        "(a change needs to be seen in several of the last diagnoses; vpndiag's health rules).</dd>"
+        "(a change needs to be seen in several of the last diagnoses; vpndiag's health rules). "
+        "<i>degraded</i>: a dual-tunnel connection with one tunnel down and the other not, "
+        "running without redundancy; both down is <i>error</i>.</dd>"
         "<dt>Availability</dt><dd>Time at <i>normal</i> divided by the time the level was known: "
         "from the period start, or the first diagnosis if later, to the period end.</dd>"
         "<dt>Transitions</dt><dd>Changes of level within the period; a first sighting is not "

@@ -45,7 +45,10 @@ def _entry(row: Row) -> dict[str, Any]:
     reason = why(history)
     return {
         "connection_id": history.connection_id,
+        "connection_name": history.connection_name,
         "gateway_id": history.gateway_id,
+        "gateway_name": history.gateway_name,
+        "peer_ip": history.peer_ip,
         "region": history.region,
         "level": history.level,
         "since": _iso(history.since),
@@ -75,8 +78,10 @@ def _markdown(report: Report, day: str, rows: list[Row], url: str | None, locati
         flap = ", flapping" if history.flapping else ""
         what = f": {_plain(reason)}" if reason != "-" else ""
         state = "back to normal" if history.level == "normal" else f"**{history.level.upper()}**"
+        name = f" {_plain(history.connection_name)}" if history.connection_name else ""
+        gateway = f" {_plain(history.gateway_name)}" if history.gateway_name else ""
         lines.append(
-            f"- {state} {history.connection_id} ({history.gateway_id}, "
+            f"- {state} {history.connection_id}{name} ({history.gateway_id}{gateway}, "
             f"{history.region}{flap}) since {history.since:%m-%d %H:%M}{what}"
         )
     if len(rows) > ATTENTION:

@@ -5,7 +5,8 @@ connections could not be listed). Statuses:
 
 - ``handed_off``: the archive function accepted the work item (FC asynchronous invocation);
 - ``archived`` / ``replayed``: the in-process pool archived it (``replayed``: already archived);
-- ``skipped``: the gateway cannot be diagnosed now (unsupported, being configured): expected;
+- ``skipped``: the gateway cannot be diagnosed now (unsupported, being configured), or the
+  connection cannot be diagnosed at all (attached to a transit router): expected;
 - ``failed``: an error, kept with the item;
 - ``not_reached``: the invocation's time ran out first.
 """
@@ -80,6 +81,8 @@ class SweepReport:
     gateways: int
     outcomes: tuple[Outcome, ...]
     elapsed_seconds: float
+    tunnel_records: int = 0
+    """``tunnel_status`` records written this run (0 on a replay of a logged tick)."""
 
     def count(self, status: Status) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
@@ -103,5 +106,6 @@ class SweepReport:
             "items": len(self.outcomes),
             "counts": {status: self.count(status) for status in STATUSES},
             "elapsed_seconds": round(self.elapsed_seconds, 3),
+            "tunnel_records": self.tunnel_records,
             "outcomes": [o.to_json() for o in self.outcomes],
         }

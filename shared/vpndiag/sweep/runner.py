@@ -1,7 +1,10 @@
 """The sweep function's app: built once per instance, one sweep per timer tick.
 
-A sweep lists the gateways of every region, then works gateway by gateway on a bounded pool:
-list its IPsec connections, start one diagnosis per connection, hand each one off. Every step
+A sweep lists the gateways and the IPsec connections of every region (one paged listing each per
+region), logs every tunnel's status (``tunnel_status`` records, once per tick), then works gateway
+by gateway on a bounded pool: start one diagnosis per connection, hand each one off. A connection
+attached to a transit router has no gateway to diagnose it with: it is reported as skipped, with
+the reason, when the sweep covers whole regions (no gateway or tag filter). Every step
 checks the invocation's remaining time first; what the time did not reach is reported, never
 silently dropped. The run raises, so that the platform retries it (the ClientTokens make that
 retry start nothing twice, and the archive absorbs what is handed off twice), when nothing at all
@@ -21,6 +24,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Final
 
+import requests
+
 from vpndiag import config, credentials, identifiers
 from vpndiag.app import ArchiveApp, vpc_client
 from vpndiag.errors import (
@@ -32,10 +37,13 @@ from vpndiag.errors import (
     VpndiagError,
 )
 from vpndiag.http.deadline import Deadline
-from vpndiag.http.retry import RetryPolicy
+from vpndiag.http.retry import RetryPolicy, error_code
 from vpndiag.http.session import new_session
-from vpndiag.sweep import discovery
+from vpndiag.model.connection import VpnConnection, transit_router_reason
+from vpndiag.store.factory import Wiring, open_log_store, open_object_store
+from vpndiag.sweep import discovery, tunnel_status
 from vpndiag.sweep import settings as sweep_settings
+from vpndiag.sweep.discovery import Gateway
 from vpndiag.sweep.fc_handoff import FcHandoff, FcTarget, fc_endpoint
 from vpndiag.sweep.handoff import Handoff, PoolHandoff, WorkItem
 from vpndiag.sweep.outcome import Outcome, Status, SweepReport
@@ -51,6 +59,9 @@ _NOT_REACHED = "the invocation's time ran out first"
 _LOGGED_PROBLEMS = 50
 
 GatewayWork = tuple[list[Outcome], list[tuple[WorkItem, Future[Status]]]]
+Estate = list[VpnConnection] | VpndiagError
+"""A region's connections, or why they could not be listed."""
+TRANSIT_ROUTER: Final = "TransitRouterAttachment"
 
 
 @dataclass(frozen=True)
@@ -104,13 +115,31 @@ class SweepApp:
         session = new_session(pool_size=max(16, sweep.concurrency), proxy=settings.http_proxy)
         self.vpc = vpc_client(settings, session, self._current_credentials)
         self._start_retry = start_policy(settings.max_attempts)
-        # Only the pool hand-off archives here, and only it needs the stores.
+        self._deadline = Deadline.after(settings.default_timeout)
+        # Only the pool hand-off archives here, and only it needs the archive's pipeline.
         self.archive: ArchiveApp | None = (
             ArchiveApp(settings, environ=environ, explicit_credentials=explicit_credentials)
             if sweep.handoff == "pool"
             else None
         )
+        self.tunnel_log = self._tunnel_log(session) if sweep.tunnel_status else None
         logging.getLogger("vpndiag").setLevel(settings.log_level)
+
+    def _tunnel_log(self, session: requests.Session) -> tunnel_status.TunnelStatusLog:
+        """The stores the tunnel status records go to: the archive's own (same settings)."""
+
+        def wiring() -> Wiring:
+            return Wiring(
+                session=session,
+                credentials=self._current_credentials,
+                retry=RetryPolicy(attempts=self.settings.max_attempts),
+                deadline=lambda: self._deadline,
+                function_region=self._environ.get("ALIBABA_CLOUD_REGION")
+                or self._environ.get("FC_REGION"),
+            )
+
+        objects, prefix = open_object_store(self.settings, wiring)
+        return tunnel_status.TunnelStatusLog(objects, open_log_store(self.settings, wiring), prefix)
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> SweepApp:
@@ -136,6 +165,7 @@ class SweepApp:
         deadline = Deadline.for_invocation(
             context, default_timeout=self.settings.default_timeout, reserve=self.sweep.reserve
         )
+        self._deadline = deadline
         account = getattr(context, "account_id", None) or self.settings.account_id
         report = self.run(
             tick,
@@ -202,13 +232,16 @@ class SweepApp:
         run = _Run(tick, deadline, handoff, account_id)
         outcomes: list[Outcome] = []
         submitted: list[tuple[WorkItem, Future[Status]]] = []
+        tunnel_records = 0
         try:
             with ThreadPoolExecutor(
                 self.sweep.concurrency, thread_name_prefix="vpndiag-sweep"
             ) as pool:
-                listed = self._gateways(pool, deadline, outcomes)
+                listed, estates = self._discover(pool, deadline, outcomes)
+                tunnel_records = self._log_tunnels(run, listed, estates, outcomes)
                 work = [
-                    pool.submit(self._gateway, run, region, gateway) for region, gateway in listed
+                    pool.submit(self._gateway, run, gateway, estates.get(gateway.region))
+                    for gateway in listed
                 ]
                 for future in work:
                     found, items = future.result()
@@ -225,23 +258,67 @@ class SweepApp:
             gateways=len(listed),
             outcomes=tuple(outcomes),
             elapsed_seconds=time.monotonic() - started,
+            tunnel_records=tunnel_records,
         )
 
-    def _gateways(
+    @property
+    def _whole_regions(self) -> bool:
+        """True when no gateway or tag filter narrows the sweep to some gateways."""
+        return not self.sweep.gateway_ids and not self.sweep.tags
+
+    def _discover(
         self, pool: ThreadPoolExecutor, deadline: Deadline, outcomes: list[Outcome]
-    ) -> list[tuple[str, str]]:
-        """(region, gateway id) of every gateway to sweep; listing failures go to ``outcomes``."""
-        listings = {
+    ) -> tuple[list[Gateway], dict[str, Estate]]:
+        """The gateways to sweep and each region's connections; listing failures go to
+        ``outcomes`` (a region's connections: through its gateways, else as a region item)."""
+        gateway_listings = {
             region: pool.submit(discovery.gateways, self.vpc, region, self.sweep, deadline=deadline)
             for region in self.sweep.regions
         }
-        listed: list[tuple[str, str]] = []
+        # Collect mode lists connections only to log their tunnels.
+        wanted = self.sweep.mode == "diagnose" or self.tunnel_log is not None
+        connection_listings = {
+            region: pool.submit(discovery.connections, self.vpc, region, deadline=deadline)
+            for region in (self.sweep.regions if wanted else ())
+        }
+        listed = self._gateways(gateway_listings, outcomes)
+        estates: dict[str, Estate] = {}
+        for region, future in connection_listings.items():
+            try:
+                estates[region] = future.result()
+            except VpndiagError as exc:
+                estates[region] = exc
+                reported = self.sweep.mode == "diagnose" and any(g.region == region for g in listed)
+                if not reported:
+                    outcomes.append(Outcome.of_error(exc, region, None))
+        if self.sweep.mode == "diagnose" and self._whole_regions:
+            outcomes.extend(
+                Outcome(
+                    region,
+                    None,
+                    connection.connection_id,
+                    "skipped",
+                    code=TRANSIT_ROUTER,
+                    detail=transit_router_reason(connection),
+                )
+                for region, estate in estates.items()
+                if not isinstance(estate, VpndiagError)
+                for connection in estate
+                if connection.on_transit_router
+            )
+        return listed, estates
+
+    def _gateways(
+        self, listings: dict[str, Future[list[Gateway]]], outcomes: list[Outcome]
+    ) -> list[Gateway]:
+        """Every gateway to sweep; listing failures go to ``outcomes``."""
+        listed: list[Gateway] = []
         for region, future in listings.items():
             try:
-                listed.extend((region, gateway) for gateway in future.result())
+                listed.extend(future.result())
             except VpndiagError as exc:
                 outcomes.append(Outcome.of_error(exc, region, None))
-        found = {gateway for _, gateway in listed}
+        found = {gateway.gateway_id for gateway in listed}
         outcomes.extend(
             Outcome(
                 ",".join(self.sweep.regions),
@@ -256,23 +333,68 @@ class SweepApp:
         )
         return listed
 
-    def _gateway(self, run: _Run, region: str, gateway: str) -> GatewayWork:
-        """One gateway: its connections, a diagnosis each, a hand-off each."""
+    def _log_tunnels(
+        self,
+        run: _Run,
+        listed: list[Gateway],
+        estates: dict[str, Estate],
+        outcomes: list[Outcome],
+    ) -> int:
+        """Log the tick's tunnel status records (the swept gateways' connections, and those on a
+        transit router when whole regions are swept); a failure is one failed item."""
+        if self.tunnel_log is None:
+            return 0
+        names = {g.gateway_id: g.name for g in listed if g.name}
+        swept = {g.gateway_id for g in listed}
+        records = [
+            record
+            for region, estate in estates.items()
+            if not isinstance(estate, VpndiagError)
+            for record in tunnel_status.records_for(
+                run.tick,
+                region,
+                (
+                    c
+                    for c in estate
+                    if c.gateway_id in swept or (c.on_transit_router and self._whole_regions)
+                ),
+                gateway_names=names,
+                now=int(time.time()),
+            )
+        ]
+        try:
+            return self.tunnel_log.write(run.tick, records, now=time.time(), deadline=run.deadline)
+        except VpndiagError as exc:
+            outcomes.append(
+                Outcome(
+                    ",".join(self.sweep.regions),
+                    None,
+                    None,
+                    "failed",
+                    code=error_code(exc),
+                    detail=f"tunnel status records not written: {exc}",
+                    error=exc,
+                )
+            )
+            return 0
+
+    def _gateway(self, run: _Run, gateway: Gateway, estate: Estate | None) -> GatewayWork:
+        """One gateway: a diagnosis per connection, a hand-off each."""
+        region, gateway_id = gateway.region, gateway.gateway_id
         if run.deadline.remaining() < MIN_STEP:
-            return [Outcome(region, gateway, None, "not_reached", detail=_NOT_REACHED)], []
+            return [Outcome(region, gateway_id, None, "not_reached", detail=_NOT_REACHED)], []
         if self.sweep.mode == "collect":
             item = WorkItem(
-                region, gateway, f"sweep/{run.tick}/{gateway}", account_id=run.account_id
+                region, gateway_id, f"sweep/{run.tick}/{gateway_id}", account_id=run.account_id
             )
             return [], [(item, run.handoff.submit(item, run.deadline))]
-        try:
-            connections = discovery.connections(self.vpc, region, gateway, deadline=run.deadline)
-        except VpndiagError as exc:
-            return [Outcome.of_error(exc, region, gateway)], []
+        if isinstance(estate, VpndiagError):
+            return [Outcome.of_error(estate, region, gateway_id)], []
+        connections = [c.connection_id for c in estate or () if c.gateway_id == gateway_id]
         if not connections:
             note = "the gateway has no IPsec connections"
             return [
-                Outcome(region, gateway, None, "skipped", code="NoConnections", detail=note)
+                Outcome(region, gateway_id, None, "skipped", code="NoConnections", detail=note)
             ], []
         outcomes: list[Outcome] = []
         items: list[tuple[WorkItem, Future[Status]]] = []
@@ -280,11 +402,13 @@ class SweepApp:
         for connection in connections:
             if refusal is not None:
                 # The gateway refused one diagnosis (unsupported, configuring): it refuses all.
-                outcomes.append(Outcome(region, gateway, connection, "skipped", None, refusal.code))
+                outcomes.append(
+                    Outcome(region, gateway_id, connection, "skipped", None, refusal.code)
+                )
                 continue
             if run.deadline.remaining() < MIN_STEP:
                 outcomes.append(
-                    Outcome(region, gateway, connection, "not_reached", detail=_NOT_REACHED)
+                    Outcome(region, gateway_id, connection, "not_reached", detail=_NOT_REACHED)
                 )
                 continue
             try:
@@ -292,19 +416,19 @@ class SweepApp:
                     self.vpc,
                     tick=run.tick,
                     region=region,
-                    gateway_id=gateway,
+                    gateway_id=gateway_id,
                     connection_id=connection,
                     deadline=run.deadline,
                     retry=self._start_retry,
                 )
             except VpndiagError as exc:
-                outcome = Outcome.of_error(exc, region, gateway, connection)
+                outcome = Outcome.of_error(exc, region, gateway_id, connection)
                 refusal = outcome if outcome.status == "skipped" else None
                 outcomes.append(outcome)
                 continue
             item = WorkItem(
                 region,
-                gateway,
+                gateway_id,
                 f"sweep/{run.tick}/{connection}",
                 diagnose_id,
                 connection,

@@ -60,6 +60,11 @@ class SweepSettings(BaseModel):
     )
     archive_function: str = Field("archive", description="FC name of the archive function")
     reserve: float = Field(5.0, ge=0, le=300, description="seconds kept back to report")
+    tunnel_status: bool = Field(
+        True,
+        description="log each tunnel's status every tick (record_type tunnel_status), "
+        "through the shared log store",
+    )
 
     @field_validator("regions", "gateway_ids", mode="before")
     @classmethod

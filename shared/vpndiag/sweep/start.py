@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from vpndiag.clients.vpc import VpcClient, client_token
-from vpndiag.errors import ResourceBusyError
 from vpndiag.http.deadline import Deadline
-from vpndiag.http.retry import RetryPolicy, is_retryable
-
-
-def _worth_retrying(exc: BaseException) -> bool:
-    # A gateway being configured stays so for minutes: the sweep reports it and moves on rather
-    # than spend the run's time waiting on it; the next tick tries again.
-    return is_retryable(exc) and not isinstance(exc, ResourceBusyError)
+from vpndiag.http.retry import RetryPolicy
 
 
 def start_policy(attempts: int) -> RetryPolicy:
-    """The retry policy of DiagnoseVpnGateway within a sweep."""
-    return RetryPolicy(attempts=attempts, on=_worth_retrying)
+    """The retry policy of DiagnoseVpnGateway within a sweep.
+
+    Every retryable code is retried within the run's deadline, ``VpnGateway.Configuring``
+    included (DiagnoseVpnGateway's error table: "The specified service is configuring"; the
+    Terraform provider retries it, see ``clients/rpc_errors.py``): the bounded attempts cost a gateway
+    being configured a few seconds once, since the sweep skips the gateway's other connections
+    after its first refusal. ``LastTokenProcessing`` is the expected answer when a retried tick
+    re-sends a ClientToken whose first request is still in flight.
+    """
+    return RetryPolicy(attempts=attempts)
 
 
 def start_diagnosis(

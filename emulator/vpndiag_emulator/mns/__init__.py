@@ -1,0 +1,1 @@
+"""Emulated MNS (Simple Message Queue): queues and their messages, no wire API."""

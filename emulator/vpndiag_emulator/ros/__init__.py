@@ -1,0 +1,1 @@
+"""The emulated ROS: the vendor's resource specification, template loading and validation."""

@@ -1,0 +1,1 @@
+"""Provisioners: one module per product, each turning its ROS types into emulated resources."""
