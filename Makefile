@@ -13,8 +13,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $@
 
+# template.yml deployed into the emulated cloud (vpndiag deploy's own code, the emulated ROS
+# creating every resource), then driven by the emulated platform: timers, EventBridge rules, the
+# FC async queue, the role's RAM policy. Archive in var/archive, records in var/vpndiag.sqlite3.
 run: $(STAMP)
 	$(BIN)/vpndiag demo
+
+# The same deployment as make run, into an emulator started for it (prints the stack's events and
+# outputs). For a real account: docs/deploy.md (vpndiag deploy --region ... --code-bucket ...).
+.PHONY: deploy
+deploy: $(STAMP)
+	$(BIN)/vpndiag deploy --emulated --poll 0.2
 
 # build/archive.zip and build/sweep.zip: each function's index.py, vpndiag and the runtime
 # dependencies for FC's python3.10 (x86_64), as template.yml's CodeUri names them.
@@ -47,7 +56,7 @@ typecheck: $(STAMP)
 # The deployable code must run on FC's python3.10 and python3.12: vermin checks every construct it
 # uses, and the unit suite runs again under each real interpreter the machine has (pyenv's here).
 COMPAT_PYTHONS := $(foreach v,3.10 3.12,$(firstword $(wildcard $(HOME)/.pyenv/versions/$(v).*/bin/python$(v)) $(wildcard /usr/bin/python$(v))))
-TEST_TOOLS := $(shell sed -n 's/^ *"\(\(pytest\|responses\|hypothesis\)==[^"]*\)",/\1/p' pyproject.toml)
+TEST_TOOLS := $(shell sed -n 's/^ *"\(\(pytest\|responses\|hypothesis\|pyyaml\|alibabacloud-vpc20160428\)==[^"]*\)",/\1/p' pyproject.toml)
 
 compat: $(STAMP)
 	$(BIN)/vermin --no-tips --violations --target=3.10- shared/vpndiag functions

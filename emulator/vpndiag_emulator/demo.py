@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -186,7 +187,7 @@ def samples(fc: FcBackend, layout: Layout) -> list[tuple[str, ...]]:
             rows.append(
                 (
                     sample.name,
-                    summary["gateway_id"],
+                    _named(summary["gateway_id"], summary.get("gateway_name")),
                     _named(summary["resource_id"], summary.get("connection_name")),
                     _mark(summary["level"]),
                     item["status"],
@@ -240,21 +241,33 @@ def _dead_letters(cloud: Cloud) -> list[str]:
             continue
         context = record.get("requestContext", {})
         payload = record.get("responsePayload") or record.get("errorMessage") or record
-        lines.append(f"{context.get('functionArn', '?')}: {_error(json.dumps(payload))}")
+        text = payload if isinstance(payload, str) else json.dumps(payload)
+        lines.append(f"{context.get('functionArn', '?')}: {_error(text)}")
     return lines
 
 
 # -- what the run shows --------------------------------------------------------------------------
 
 
-def _health_rows(archive: Path) -> list[tuple[str, ...]]:
-    """Per connection: its state now, each tunnel's, and the root cause of any tunnel down."""
+def _failing_tunnels(root_cause: Mapping[str, object] | None) -> list[dict[str, object]]:
+    taken = (root_cause or {}).get("tunnels")
+    return [
+        t
+        for t in (taken if isinstance(taken, list) else [])
+        if isinstance(t, dict) and t.get("failed_reason_code")
+    ]
+
+
+def _health(archive: Path) -> tuple[list[tuple[str, ...]], list[str]]:
+    """Per connection: its state now and each tunnel's; then why each down tunnel is down and
+    what to do about it (the root cause kept with the connection's latest diagnosis)."""
     from vpndiag.health.history import connections
     from vpndiag.health.store import StateStore
     from vpndiag.store.objects import FilesystemObjectStore
 
     store = StateStore(FilesystemObjectStore(archive))
     rows: list[tuple[str, ...]] = []
+    why: list[str] = []
     for connection in connections(FilesystemObjectStore(archive)):
         snapshot = store.latest(connection)
         if snapshot is None:
@@ -264,24 +277,27 @@ def _health_rows(archive: Path) -> list[tuple[str, ...]]:
             f"{t.role or t.tunnel_id}: {t.level}"
             for t in sorted(state.tunnels.values(), key=lambda t: t.role or t.tunnel_id)
         )
-        taken = (snapshot.root_cause or {}).get("tunnels")
-        codes = sorted(
-            {
-                str(t["failed_reason_code"])
-                for t in (taken if isinstance(taken, list) else [])
-                if isinstance(t, dict) and t.get("failed_reason_code")
-            }
-        )
+        failing = _failing_tunnels(snapshot.root_cause) if state.level != "normal" else []
+        codes = sorted({str(t["failed_reason_code"]) for t in failing})
         rows.append(
             (
                 _named(connection, state.connection_name),
+                state.peer_ip or "-",
                 _mark(state.level) + (" (flapping)" if state.flapping else ""),
                 f"{state.since:%Y-%m-%d %H:%M}",
                 tunnels or "-",
                 ", ".join(codes) or "-",
             )
         )
-    return rows
+        for tunnel in failing:
+            action = tunnel.get("action")
+            advice = action.get("en") if isinstance(action, dict) else None
+            why.append(
+                f"{connection} {tunnel.get('role') or 'tunnel'} {tunnel.get('tunnel_id') or ''}: "
+                f"{tunnel.get('failed_reason') or tunnel['failed_reason_code']}"
+                + (f"\n    what to do: {advice}" if advice else "")
+            )
+    return rows, why
 
 
 def _report(archive: Path, var: Path) -> Path:
@@ -365,11 +381,12 @@ def run_demo(
     )
     print()
     print("connection health (a change needs 2 of the last 3 diagnoses)")
-    print(
-        _table(
-            _health_rows(layout.archive), ("connection", "state", "since", "tunnels", "root cause")
-        )
-    )
+    rows, why = _health(layout.archive)
+    print(_table(rows, ("connection", "peer", "state", "since", "tunnels", "root cause")))
+    if why:
+        print("\nwhy tunnels are down:")
+        for line in why:
+            print(f"  {line}")
     print()
     print(f"archive:  {layout.archive.resolve()}/ ({written} objects new this run)")
     print(f"records:  {layout.database.resolve()} ({records} new rows in table 'records')")
