@@ -1,5 +1,7 @@
 """Interop: the official SDKs set up their own resources against the emulator, as with moto.
 
+The last test does it against the ``vpndiag emulator`` command itself, in a child process.
+
 ``oss2`` creates a bucket, then writes and reads it; ``aliyun-log-python-sdk`` creates a project, a
 logstore and an index, then writes and reads logs. Nothing is made beforehand by the test: what
 the SDKs send (PutBucket, CreateProject, CreateLogStore, CreateIndex, with the bodies of
@@ -9,6 +11,9 @@ the real host name over http with the emulator as its proxy (it cannot address a
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 
@@ -166,3 +171,53 @@ def test_log_sdk_logstore_in_a_missing_project_is_refused(log_client: LogClient)
     with pytest.raises(LogException) as raised:
         log_client.create_logstore("no-such-project", "store", ttl=1, shard_count=1)
     assert raised.value.get_error_code() == "ProjectNotExist"
+
+
+_READY = re.compile(r"vpndiag emulator listening on (http://127\.0\.0\.1:\d+)\n")
+
+
+@pytest.fixture
+def emulator_command() -> Iterator[str]:
+    """``vpndiag emulator`` (its module) in a child process on loopback; its base URL."""
+    command = [sys.executable, "-m", "vpndiag_emulator", "--host", "127.0.0.1", "--port", "0"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        match = _READY.fullmatch(process.stdout.readline())
+        assert match, process.communicate(timeout=5)[1]
+        yield match.group(1)
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)
+
+
+def test_the_sdks_set_up_and_use_their_resources_on_the_emulator_command(
+    emulator_command: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Against a running ``vpndiag emulator``: oss2 makes a bucket and writes and reads it; the
+    log SDK makes a project and a logstore and writes and reads logs."""
+    for name in _PROXIES:
+        monkeypatch.delenv(name, raising=False)
+    auth = oss2.AuthV4(DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET)
+    bucket = oss2.Bucket(auth, emulator_command, "cli-bucket", region=REGION)
+    bucket.create_bucket()
+    bucket.put_object("k.json", b"{}")
+    assert bucket.get_object("k.json").read() == b"{}"
+
+    for name in ("HTTP_PROXY", "http_proxy"):
+        monkeypatch.setenv(name, emulator_command)
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    client = LogClient(
+        f"{REGION}.log.aliyuncs.com",
+        DEFAULT_ACCESS_KEY_ID,
+        DEFAULT_ACCESS_KEY_SECRET,
+        source="interop-test",
+    )
+    client.create_project("cli-project", "")
+    client.create_logstore("cli-project", "store", ttl=1, shard_count=1)
+    now = int(time.time())
+    item = LogItem(timestamp=now, contents=[("k", "v")])
+    client.put_logs(PutLogsRequest("cli-project", "store", "t", "", [item]))
+    got = client.get_logs(GetLogsRequest("cli-project", "store", now - 60, now + 60))
+    assert [log.get_contents()["k"] for log in got.get_logs()] == ["v"]
