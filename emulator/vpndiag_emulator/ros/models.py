@@ -85,9 +85,8 @@ class Stack:
         return self.status != "DELETE_COMPLETE"
 
 
-def creation_order(template: Mapping[str, Any]) -> list[str]:
-    """Resources in an order where each comes after what it depends on (DependsOn, Ref, GetAtt,
-    Sub), template order among independent ones. Cycles are refused by validation first."""
+def dependencies(template: Mapping[str, Any]) -> dict[str, set[str]]:
+    """What each resource depends on: DependsOn, and its Ref, GetAtt and Sub references."""
     resources: Mapping[str, Any] = template.get("Resources") or {}
     names = frozenset(resources)
     needs: dict[str, set[str]] = {}
@@ -95,6 +94,14 @@ def creation_order(template: Mapping[str, Any]) -> list[str]:
         depends = body.get("DependsOn", [])
         explicit = {depends} if isinstance(depends, str) else set(depends)
         needs[name] = (explicit | references(body.get("Properties", {}), names)) - {name}
+    return needs
+
+
+def creation_order(template: Mapping[str, Any]) -> list[str]:
+    """Resources in an order where each comes after what it depends on (DependsOn, Ref, GetAtt,
+    Sub), template order among independent ones. Cycles are refused by validation first."""
+    resources: Mapping[str, Any] = template.get("Resources") or {}
+    needs = dependencies(template)
     ordered: list[str] = []
     while len(ordered) < len(resources):
         ready = [n for n in resources if n not in ordered and needs[n] <= set(ordered)]
@@ -102,6 +109,16 @@ def creation_order(template: Mapping[str, Any]) -> list[str]:
             raise errors.invalid_template("CircularDependency", "Circular Dependency Found")
         ordered.append(ready[0])
     return ordered
+
+
+def _with_dependents(replaced: set[str], *graphs: Mapping[str, set[str]]) -> set[str]:
+    """``replaced`` and, transitively, every resource that depends on one of them."""
+    grown = set(replaced)
+    while True:
+        more = {n for graph in graphs for n, needs in graph.items() if needs & grown} - grown
+        if not more:
+            return grown
+        grown |= more
 
 
 class RosBackend:
@@ -199,18 +216,20 @@ class RosBackend:
         given: Mapping[str, str],
     ) -> Stack:
         """Replace the template: delete resources it dropped or whose type or evaluated
-        properties changed, then create what is new (a simplification of ROS's in-place
-        updates: every change here is a replacement)."""
+        properties changed, and every resource depending on one of them, then create what is
+        new (a simplification of ROS's in-place updates: every change here is a replacement,
+        and a replacement takes its dependents with it, as a function takes its triggers)."""
         order = creation_order(template)
         with self._lock:
             stack = self.stack(stack_id)
             self._check_idle(stack)
+            before = dependencies(stack.template)
             stack.template, stack.parameters, stack.given = template, parameters, dict(given)
             self._stack_event(stack, "UPDATE_IN_PROGRESS", "Stack UPDATE started")
             wanted = template.get("Resources") or {}
             scope = self._scope(stack)
-            for logical_id in reversed(list(stack.resources)):
-                kept = stack.resources[logical_id]
+            changed = set()
+            for logical_id, kept in stack.resources.items():
                 body = wanted.get(logical_id)
                 if body is not None and body.get("Type") == kept.resource_type:
                     try:
@@ -218,6 +237,12 @@ class RosBackend:
                             continue
                     except IntrinsicError:
                         pass
+                changed.add(logical_id)
+            replaced = _with_dependents(changed, before, dependencies(template))
+            for logical_id in reversed(list(stack.resources)):
+                if logical_id not in replaced:
+                    continue
+                kept = stack.resources[logical_id]
                 problem = self._remove(stack, kept, "DELETE")
                 if problem is not None:
                     self._finish(stack, "UPDATE_FAILED", problem)

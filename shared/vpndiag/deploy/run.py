@@ -229,7 +229,10 @@ class Deployer:
                     raise
                 self._sleep(interval)
                 continue
-            events = sorted(ros.stack_events(stack_id, deadline=deadline), key=lambda e: e.created)
+            # Oldest first. ListStackEvents lists the newest first (inferred from its answers):
+            # reversed, the stable sort keeps events of the same second in the order they happened.
+            listed = list(ros.stack_events(stack_id, deadline=deadline))[::-1]
+            events = sorted(listed, key=lambda e: e.created)
             for event in events:
                 if event.event_id not in seen:
                     seen.add(event.event_id)
