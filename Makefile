@@ -26,7 +26,7 @@ deploy: $(STAMP)
 	$(BIN)/vpndiag deploy --emulated --poll 0.2
 
 # build/archive.zip and build/sweep.zip: each function's index.py, vpndiag and the runtime
-# dependencies for FC's python3.10 (x86_64), as template.yml's CodeUri names them.
+# dependencies for FC's python3.10 (x86_64); vpndiag deploy uploads them (docs/deploy.md).
 .PHONY: package
 package: $(STAMP)
 	$(BIN)/python tools/package.py

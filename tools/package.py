@@ -6,18 +6,16 @@ platform's). Runtime dependencies are the installed project's own (``pyproject.t
 ``dependencies``); pure-Python ones published only as source (aliyun-fc2) are built into wheels
 first, so the platform-pinned install can take them.
 
-    python tools/package.py [--out build] [--deps DIR] [--code-location oss://BUCKET/PREFIX/]
+    python tools/package.py [--out build] [--deps DIR]
 
 ``--deps`` uses an already populated directory instead of installing (offline builds, tests).
-``--code-location`` also writes ``build/template.yml``: template.yml with each CodeUri pointing at
-the zip uploaded there, which is what ROS's CreateStack needs (it does not upload local files).
+``vpndiag deploy`` uploads the zips and names them in the stack's ``*CodeObject`` parameters.
 Zips are reproducible: sorted entries, fixed timestamps.
 """
 
 from __future__ import annotations
 
 import argparse
-import re
 import shutil
 import subprocess
 import sys
@@ -41,12 +39,10 @@ PLATFORM = (
 EXCLUDED_DIRS = frozenset({"__pycache__", "bin", "tests"})
 _EPOCH = (1980, 1, 1, 0, 0, 0)
 _STAMP = ".requirements"
-_CODE_URI = re.compile(r"^(\s*CodeUri:\s*)build/([A-Za-z0-9_-]+)\.zip\s*$", re.MULTILINE)
-_CODE_LOCATION = re.compile(r"oss://[a-z0-9][a-z0-9-]{1,61}[a-z0-9](/[A-Za-z0-9._/-]*)?")
 
 
 def zip_path(out: Path, function: str) -> Path:
-    """Where the package of ``function`` is written (template.yml's CodeUri names it)."""
+    """Where the package of ``function`` is written."""
     return out / f"{function}.zip"
 
 
@@ -126,19 +122,10 @@ def build(out: Path, deps: Path) -> list[Path]:
     return built
 
 
-def packaged_template(template: str, location: str) -> str:
-    """``template`` with each ``CodeUri: build/<function>.zip`` moved to ``<location><function>.zip``."""
-    if not _CODE_LOCATION.fullmatch(location):
-        raise ValueError(f"{location!r} is not oss://<bucket>/<prefix>")
-    base = location if location.endswith("/") else location + "/"
-    return _CODE_URI.sub(lambda m: f"{m[1]}{base}{m[2]}.zip", template)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=ROOT / "build")
     parser.add_argument("--deps", type=Path, help="use this dependency directory as it is")
-    parser.add_argument("--code-location", help="oss://bucket/prefix/ the zips are uploaded to")
     args = parser.parse_args(argv)
     deps = args.deps
     if deps is None:
@@ -153,12 +140,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{target.relative_to(ROOT) if target.is_relative_to(ROOT) else target}: "
             f"{size / 2**20:.1f} MiB ({size} bytes; {count} files, {unpacked / 2**20:.1f} MiB unpacked)"
         )
-    if args.code_location:
-        target = args.out / "template.yml"
-        target.write_text(
-            packaged_template((ROOT / "template.yml").read_text(), args.code_location)
-        )
-        print(f"{target}: CodeUri under {args.code_location} (upload the zips there first)")
     return 0
 
 
