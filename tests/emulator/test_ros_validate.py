@@ -430,7 +430,7 @@ def test_unparsable_json_names_the_line() -> None:
 
 def _cli(path: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "vpndiag_emulator.ros.validate", str(path)],
+        [sys.executable, "-m", "vpndiag_emulator.ros", str(path)],
         capture_output=True,
         text=True,
         check=False,
