@@ -60,8 +60,10 @@ def _app(tmp: Path, **settings: str) -> ArchiveApp:
     )
 
 
-def _script(cloud: Cloud, levels: list[str]) -> list[str]:
-    """One finished diagnosis per level, five minutes apart; the events that archive them."""
+def _script(cloud: Cloud, levels: list[str], start: datetime = T0) -> list[str]:
+    """One finished diagnosis per level, five minutes apart from ``start``; the events that
+    archive them. A day ago by default: the tunnels described at archive time then tell nothing
+    of these diagnoses (``vpndiag.archive.described.FRESH_FOR``) and only the checks count."""
     vpc = cloud.vpc(REGION)
     gateway = vpc.add_gateway(name="health")
     connection = vpc.add_connection(gateway.id, psk=PSK)
@@ -71,7 +73,7 @@ def _script(cloud: Cloud, levels: list[str]) -> list[str]:
         diagnosis = vpc.record_diagnosis(
             connection.id,
             diagnose_id=f"vpndgn-{connection.id[4:12]}{n:04d}",
-            begin=T0 + timedelta(minutes=5 * n),
+            begin=start + timedelta(minutes=5 * n),
         )
         events.append(json.dumps({"RegionId": REGION, "DiagnoseId": diagnosis.id}))
     return events
@@ -96,6 +98,11 @@ def _changes(events: list[dict[str, Any]], scope: str = "connection") -> list[tu
 
 
 SCRIPT = ["normal", "error", "error", "normal", "normal"]
+
+
+def _recent() -> datetime:
+    """Recent enough for the tunnels described at archive time to be the diagnoses' own."""
+    return datetime.now(timezone.utc).replace(microsecond=0) - timedelta(minutes=12)
 
 
 def _deliver_at_once(apps: list[ArchiveApp], event: str) -> list[ArchiveInProgress]:
@@ -193,7 +200,7 @@ def test_a_down_tunnel_keeps_its_negotiation_failure_and_action(
     """The root cause is archived beside the diagnosis: failure code and action, IPs redacted,
     no pre-shared key anywhere in the archive or the events."""
     app = _app(tmp_path)
-    (event,) = _script(cloud, ["error"])
+    (event,) = _script(cloud, ["error"], start=_recent())
     output = app.handle(event, None)["archived"][0]
     (cause_file,) = (tmp_path / "archive").rglob("*.rootcause.json")
     cause = json.loads(cause_file.read_text())
@@ -260,7 +267,7 @@ def test_a_down_standby_tunnel_makes_the_connection_degraded(
     """Every check normal, the slave tunnel down: the connection is first seen degraded (not
     error, not normal), once, and the change names the slave tunnel and what to do about it."""
     app = _app(tmp_path)
-    for event in _script(slave_down, ["normal", "normal"]):
+    for event in _script(slave_down, ["normal", "normal"], start=_recent()):
         app.handle(event, None)
     published = _published(slave_down)
     assert _changes(published) == [("changed", None, "degraded")]
@@ -285,7 +292,7 @@ def test_a_down_standby_tunnel_is_a_tunnel_transition_of_its_own(
 ) -> None:
     """The slave tunnel's own change (first seen down) is published once, naming the tunnel."""
     app = _app(tmp_path)
-    for event in _script(slave_down, ["normal", "normal"]):
+    for event in _script(slave_down, ["normal", "normal"], start=_recent()):
         app.handle(event, None)
     slave = slave_down.vpc(REGION).connections()[0].tunnel_ids[1]
     moved = [
@@ -306,7 +313,7 @@ def test_a_degraded_connection_is_one_transition_record_naming_its_tunnel(
 ) -> None:
     """The SLS transition record says degraded, with the down tunnel's id, role and status and
     the connection's name; replays write it once."""
-    for event in _script(slave_down, ["normal", "normal"]):
+    for event in _script(slave_down, ["normal", "normal"], start=_recent()):
         _app(tmp_path).handle(event, None)
         _app(tmp_path).handle(event, None)
     with sqlite3.connect(tmp_path / "logs.sqlite3") as db:
@@ -328,7 +335,7 @@ def test_a_down_standby_tunnel_takes_the_root_cause_and_keeps_no_secret(
     """With every check normal, the down tunnel alone makes the archive ask for the root cause;
     the kept connection description and the summary carry names but no pre-shared key."""
     app = _app(tmp_path)
-    (event,) = _script(slave_down, ["normal"])
+    (event,) = _script(slave_down, ["normal"], start=_recent())
     app.handle(event, None)
     archive = tmp_path / "archive"
     assert list(archive.rglob("*.rootcause.json"))
