@@ -60,23 +60,24 @@ def _app(tmp: Path, **settings: str) -> ArchiveApp:
     )
 
 
-def _script(cloud: Cloud, levels: list[str], start: datetime = T0) -> list[str]:
-    """One finished diagnosis per level, five minutes apart from ``start``; the events that
-    archive them. A day ago by default: the tunnels described at archive time then tell nothing
-    of these diagnoses (``vpndiag.archive.described.FRESH_FOR``) and only the checks count."""
+def _script(cloud: Cloud, levels: list[str]) -> Iterator[str]:
+    """One finished diagnosis per level, five minutes apart; the events that archive them.
+
+    Lazily: each diagnosis is recorded (and the connection's health set to its level) only when
+    the previous event has been handled, so the tunnels the archive describes are those of the
+    diagnosis it archives, as when the platform archives each diagnosis as it finishes.
+    """
     vpc = cloud.vpc(REGION)
     gateway = vpc.add_gateway(name="health")
     connection = vpc.add_connection(gateway.id, psk=PSK)
-    events = []
     for n, level in enumerate(levels):
         vpc.set_health(connection.id, {"VcoUserInternetIpConnectivity": level})
         diagnosis = vpc.record_diagnosis(
             connection.id,
             diagnose_id=f"vpndgn-{connection.id[4:12]}{n:04d}",
-            begin=start + timedelta(minutes=5 * n),
+            begin=T0 + timedelta(minutes=5 * n),
         )
-        events.append(json.dumps({"RegionId": REGION, "DiagnoseId": diagnosis.id}))
-    return events
+        yield json.dumps({"RegionId": REGION, "DiagnoseId": diagnosis.id})
 
 
 def _published(cloud: Cloud) -> list[dict[str, Any]]:
@@ -98,11 +99,6 @@ def _changes(events: list[dict[str, Any]], scope: str = "connection") -> list[tu
 
 
 SCRIPT = ["normal", "error", "error", "normal", "normal"]
-
-
-def _recent() -> datetime:
-    """Recent enough for the tunnels described at archive time to be the diagnoses' own."""
-    return datetime.now(timezone.utc).replace(microsecond=0) - timedelta(minutes=12)
 
 
 def _deliver_at_once(apps: list[ArchiveApp], event: str) -> list[ArchiveInProgress]:
@@ -200,7 +196,7 @@ def test_a_down_tunnel_keeps_its_negotiation_failure_and_action(
     """The root cause is archived beside the diagnosis: failure code and action, IPs redacted,
     no pre-shared key anywhere in the archive or the events."""
     app = _app(tmp_path)
-    (event,) = _script(cloud, ["error"], start=_recent())
+    (event,) = _script(cloud, ["error"])
     output = app.handle(event, None)["archived"][0]
     (cause_file,) = (tmp_path / "archive").rglob("*.rootcause.json")
     cause = json.loads(cause_file.read_text())
@@ -267,7 +263,7 @@ def test_a_down_standby_tunnel_makes_the_connection_degraded(
     """Every check normal, the slave tunnel down: the connection is first seen degraded (not
     error, not normal), once, and the change names the slave tunnel and what to do about it."""
     app = _app(tmp_path)
-    for event in _script(slave_down, ["normal", "normal"], start=_recent()):
+    for event in _script(slave_down, ["normal", "normal"]):
         app.handle(event, None)
     published = _published(slave_down)
     assert _changes(published) == [("changed", None, "degraded")]
@@ -292,7 +288,7 @@ def test_a_down_standby_tunnel_is_a_tunnel_transition_of_its_own(
 ) -> None:
     """The slave tunnel's own change (first seen down) is published once, naming the tunnel."""
     app = _app(tmp_path)
-    for event in _script(slave_down, ["normal", "normal"], start=_recent()):
+    for event in _script(slave_down, ["normal", "normal"]):
         app.handle(event, None)
     slave = slave_down.vpc(REGION).connections()[0].tunnel_ids[1]
     moved = [
@@ -313,7 +309,7 @@ def test_a_degraded_connection_is_one_transition_record_naming_its_tunnel(
 ) -> None:
     """The SLS transition record says degraded, with the down tunnel's id, role and status and
     the connection's name; replays write it once."""
-    for event in _script(slave_down, ["normal", "normal"], start=_recent()):
+    for event in _script(slave_down, ["normal", "normal"]):
         _app(tmp_path).handle(event, None)
         _app(tmp_path).handle(event, None)
     with sqlite3.connect(tmp_path / "logs.sqlite3") as db:
@@ -335,7 +331,7 @@ def test_a_down_standby_tunnel_takes_the_root_cause_and_keeps_no_secret(
     """With every check normal, the down tunnel alone makes the archive ask for the root cause;
     the kept connection description and the summary carry names but no pre-shared key."""
     app = _app(tmp_path)
-    (event,) = _script(slave_down, ["normal"], start=_recent())
+    (event,) = _script(slave_down, ["normal"])
     app.handle(event, None)
     archive = tmp_path / "archive"
     assert list(archive.rglob("*.rootcause.json"))

@@ -510,8 +510,7 @@ class ArchiveState:
         )
 
     def duplicated_records(self) -> list[str]:
-        counts = Counter(json.loads(r)["record_id"] for r in self.records)
-        return sorted(record_id for record_id, n in counts.items() if n > 1)
+        return duplicated(list(self.records))
 
 
 # Lease claims (``.records-pending``, ``.records-pending.1``, ``.events-pending``): their bytes hold
@@ -519,14 +518,50 @@ class ArchiveState:
 _CLAIM = re.compile(r"\.[a-z]+-pending(?:\.[0-9]+)?\Z")
 
 
+# The sweep's own per-tick observations (tunnel status records, their marker and lease): a tick
+# writes them, an archive never does, so a diagnosis's archive is compared without them and they
+# are checked on their own (``sweep_records``).
+_SWEEP_TICKS = "/sweep/ticks/"
+_SWEEP_RECORD = "tunnel_status"
+
+
+def _is_sweep_record(row: Mapping[str, str]) -> bool:
+    return row.get("record_type") == _SWEEP_RECORD
+
+
 def archive_state(cloud: Cloud) -> ArchiveState:
-    objects = {k: v for k, v in cloud.oss(REGION).objects(BUCKET).items() if not _CLAIM.search(k)}
-    records = sorted(canonical_record(row) for row in cloud.sls(REGION).logs(PROJECT, LOGSTORE))
+    """The diagnoses' archive: objects (less lease claims), records and events; the sweep's
+    per-tick tunnel observations left out (``sweep_records``)."""
+    objects = {
+        k: v
+        for k, v in cloud.oss(REGION).objects(BUCKET).items()
+        if not _CLAIM.search(k) and _SWEEP_TICKS not in k
+    }
+    records = sorted(
+        canonical_record(row)
+        for row in cloud.sls(REGION).logs(PROJECT, LOGSTORE)
+        if not _is_sweep_record(row)
+    )
     events: dict[str, str] = {}
     for event in cloud.eventbridge(REGION).events(BUS):
         kept = {k: v for k, v in event.items() if not k.startswith("aliyun")}
         events[f"{event.get('source')}/{event.get('id')}"] = json.dumps(kept, sort_keys=True)
     return ArchiveState(objects, records, events)
+
+
+def sweep_records(cloud: Cloud) -> list[str]:
+    """The sweep's tunnel status records, canonical (``duplicated`` counts them per id)."""
+    return sorted(
+        canonical_record(row)
+        for row in cloud.sls(REGION).logs(PROJECT, LOGSTORE)
+        if _is_sweep_record(row)
+    )
+
+
+def duplicated(records: list[str]) -> list[str]:
+    """Record ids that occur more than once."""
+    counts = Counter(json.loads(r)["record_id"] for r in records)
+    return sorted(record_id for record_id, n in counts.items() if n > 1)
 
 
 def event_count(cloud: Cloud) -> int:

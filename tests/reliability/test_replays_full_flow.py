@@ -22,6 +22,7 @@ from tests.reliability.conftest import (
     World,
     archive_environ,
     archive_state,
+    duplicated,
     event_count,
     health_event,
     health_payload,
@@ -29,6 +30,7 @@ from tests.reliability.conftest import (
     reference_state,
     sweep_environ,
     sweep_payload,
+    sweep_records,
     transport,
 )
 
@@ -76,6 +78,10 @@ def test_a_replayed_sweep_tick_leaves_one_archive(mode: str) -> None:
     state = archive_state(world.cloud)
     assert state.duplicated_records() == []
     assert state == reference_state(world, sweep_payload, archive_environ())
+    # The tick's own tunnel observations: one per tunnel, whichever delivery wrote them.
+    tunnels = sweep_records(world.cloud)
+    assert tunnels
+    assert duplicated(tunnels) == []
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -9,21 +9,14 @@ state and the records built from it are the same bytes every time.
 A failure to describe never fails the archive: the outcome is kept with its reason, the summary
 goes without names and the tunnels' states stay as they were. The model is keyless by
 construction (``vpndiag.model.connection`` drops every key-bearing field at the client boundary).
-
-A description tells what the tunnels are doing when it is taken. A diagnosis archived long after
-it finished (a dead letter replayed hours later, a backlog) gets names from it, never tunnel
-states: ``tells_tunnels_of`` holds the observation to ``FRESH_FOR`` after the diagnosis finished
-(inferred window: the sweep runs hourly and the vendor's IPsec negotiation logs reflect only the
-last few minutes; a quarter of an hour keeps every prompt archive and drops every late one).
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
 from typing import Final, Protocol
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from vpndiag.archive.layout import canonical_json
 from vpndiag.errors import ApiError, ArchiveConflict, ResponseError, VpndiagError
@@ -34,7 +27,6 @@ from vpndiag.store.objects import ObjectStore
 log = logging.getLogger("vpndiag.archive")
 
 NOT_FOUND: Final = "NotFound"
-FRESH_FOR: Final = timedelta(minutes=15)
 
 
 class ConnectionSource(Protocol):
@@ -52,21 +44,10 @@ class Described(BaseModel):
 
     connection: VpnConnection | None
     error: str | None = None  # an error code, the error class, or NotFound
-    observed_at: AwareDatetime | None = None  # None: kept before the time was recorded
-
-    def tells_tunnels_of(self, finished: datetime | None) -> bool:
-        """Whether the tunnels described are the tunnels of a diagnosis that ``finished`` then."""
-        if self.observed_at is None or finished is None:
-            return True
-        return self.observed_at - finished <= FRESH_FOR
 
 
 def _ask(
-    describe: ConnectionSource,
-    region: str,
-    connection_id: str,
-    deadline: Deadline,
-    observed_at: datetime,
+    describe: ConnectionSource, region: str, connection_id: str, deadline: Deadline
 ) -> Described:
     try:
         found = describe(region, connection_id, deadline=deadline)
@@ -78,10 +59,10 @@ def _ask(
             code,
             extra={"connection_id": connection_id, "error_code": code},
         )
-        return Described(connection=None, error=code, observed_at=observed_at)
+        return Described(connection=None, error=code)
     if found is None:
-        return Described(connection=None, error=NOT_FOUND, observed_at=observed_at)
-    return Described(connection=found, observed_at=observed_at)
+        return Described(connection=None, error=NOT_FOUND)
+    return Described(connection=found)
 
 
 def take(
@@ -92,12 +73,11 @@ def take(
     region: str,
     connection_id: str,
     deadline: Deadline,
-    now: datetime,
 ) -> Described:
-    """The kept description at ``key``, or a new one taken ``now``, kept (the first one wins)."""
+    """The kept description at ``key``, or a new one, kept (the first one kept wins)."""
     kept = objects.get(key)
     if kept is None:
-        taken = _ask(describe, region, connection_id, deadline, now)
+        taken = _ask(describe, region, connection_id, deadline)
         try:
             objects.put_if_absent(
                 key, canonical_json(taken.model_dump(mode="json")), content_type="application/json"

@@ -26,7 +26,6 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from vpndiag import identifiers
@@ -126,15 +125,9 @@ class ArchivePipeline:
         # Checked before the first write: a diagnosis that cannot be archived whole is not
         # archived at all (the names added below are short, single fields).
         _check_archivable(summary, records(summary))
-        description = self._describe(summary, keys, request.region, deadline, now)
+        description = self._describe(summary, keys, request.region, deadline)
         connection = description.connection if description else None
         summary = with_connection(summary, connection)
-        # Names always; tunnel states only from a description taken soon after the diagnosis.
-        observed = (
-            connection
-            if description is not None and description.tells_tunnels_of(summary.finish_time)
-            else None
-        )
         meta = {"diagnose-id": summary.diagnose_id, "correlation-id": request.correlation_id}
         created = sum(
             self._objects.put_if_absent(key, data, content_type="application/json", metadata=meta)
@@ -145,7 +138,7 @@ class ArchivePipeline:
             )
         )
         health = (
-            self._health.update(summary, keys, deadline, observed, request.tunnel_id)
+            self._health.update(summary, keys, deadline, connection, request.tunnel_id)
             if self._health
             else None
         )
@@ -180,12 +173,7 @@ class ArchivePipeline:
         )
 
     def _describe(
-        self,
-        summary: DiagnosisSummary,
-        keys: layout.ArchiveKeys,
-        region: str,
-        deadline: Deadline,
-        now: float,
+        self, summary: DiagnosisSummary, keys: layout.ArchiveKeys, region: str, deadline: Deadline
     ) -> described.Described | None:
         """The connection's kept description; None when there is no connection to describe."""
         if self._connections is None or summary.resource_id is None or not summary.complete:
@@ -199,7 +187,6 @@ class ArchivePipeline:
             region=region,
             connection_id=summary.resource_id,
             deadline=deadline,
-            now=datetime.fromtimestamp(now, timezone.utc),
         )
 
     def _fetch_finished(
