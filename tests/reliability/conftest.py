@@ -461,7 +461,11 @@ class Platform:
 
     def _sweep(self, payload: bytes, context: FcContext) -> str:
         self._retrying(context)
-        return json.dumps(SweepApp.from_environment(self._sweep_environ).handle(payload, context))
+        app = SweepApp.from_environment(self._sweep_environ)
+        # The platform's time for the tick's own lease (tunnel status records), as ``later`` does
+        # for the archive's: a retry minutes later finds a dead attempt's lease expired.
+        app._now = functools.partial(_ahead, app._now, self.later_by)
+        return json.dumps(app.handle(payload, context))
 
     def invoke(self, function: str, payload: bytes) -> str:
         """An asynchronous invocation (a trigger, or the sweep's hand-off)."""

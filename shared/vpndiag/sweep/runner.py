@@ -19,7 +19,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Final
@@ -123,6 +123,8 @@ class SweepApp:
             else None
         )
         self.tunnel_log = self._tunnel_log(session) if sweep.tunnel_status else None
+        self._now: Callable[[], float] = time.time
+        """The clock of the tunnel status records and their lease (tests move it forward)."""
         logging.getLogger("vpndiag").setLevel(settings.log_level)
 
     def _tunnel_log(self, session: requests.Session) -> tunnel_status.TunnelStatusLog:
@@ -359,11 +361,11 @@ class SweepApp:
                     if c.gateway_id in swept or (c.on_transit_router and self._whole_regions)
                 ),
                 gateway_names=names,
-                now=int(time.time()),
+                now=int(self._now()),
             )
         ]
         try:
-            return self.tunnel_log.write(run.tick, records, now=time.time(), deadline=run.deadline)
+            return self.tunnel_log.write(run.tick, records, now=self._now(), deadline=run.deadline)
         except VpndiagError as exc:
             outcomes.append(
                 Outcome(
