@@ -21,8 +21,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from alibabacloud_ros20190910 import models as ros_models  # type: ignore[import-untyped]
-from alibabacloud_ros20190910.client import Client  # type: ignore[import-untyped]
+from alibabacloud_ros20190910 import models as ros_models
+from alibabacloud_ros20190910.client import Client
 from alibabacloud_tea_openapi import models as open_api_models
 
 from tests.conftest import ROOT
