@@ -21,10 +21,21 @@ SECRET_ATTRIBUTES = frozenset({"psk", "auth_key"})
 _counter = itertools.count(1)
 
 
+def _unwrapped(hint: Any) -> Any:
+    """``X`` of ``Optional[X]``: Python 3.10's get_type_hints wraps a parameter whose default is
+    None in Optional (3.11 stopped), and the SDK's parameters all default to None."""
+    if typing.get_origin(hint) is typing.Union:
+        kept = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+        if len(kept) == 1:
+            return kept[0]
+    return hint
+
+
 def _hints(cls: type) -> dict[str, Any]:
     module = sys.modules[cls.__module__]
     init = vars(cls)["__init__"]  # each SDK model defines its own
-    return typing.get_type_hints(init, {**vars(module), "main_models": models})
+    hints = typing.get_type_hints(init, {**vars(module), "main_models": models})
+    return {name: _unwrapped(hint) for name, hint in hints.items()}
 
 
 def _filled(cls: type, path: str, markers: list[str]) -> Any:
